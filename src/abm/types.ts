@@ -1,0 +1,120 @@
+// Shapes of SYNO.ActiveBackupOffice365 answers as DSM sends them (see shared/seed). DSM may
+// send numbers as numeric strings and enable_* flags as 0/1 or booleans: decode defensively.
+
+export const SERVICES = [
+  'mail',
+  'archive_mail',
+  'contact',
+  'calendar',
+  'drive',
+  'site',
+  'teams',
+  'group_mail',
+  'group_calendar',
+] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface Schedule {
+  date?: string;
+  date_type: number;
+  hour: number;
+  last_work_hour: number;
+  minute: number;
+  monthly_week: unknown[];
+  repeat_date: number;
+  repeat_hour: number;
+  repeat_hour_store_config?: unknown;
+  repeat_min: number;
+  repeat_min_store_config?: unknown;
+  week_day: string;
+  [key: string]: unknown;
+}
+
+/** One entry of list_tasks' `tasks`. Per-service counters are error_<svc>, warning_<svc>, processed_<svc>. */
+export interface TaskEntry {
+  task_id: number;
+  task_name: string;
+  status: number;
+  job_id: number;
+  progress_list: unknown[];
+  task_status: number;
+  task_status_error_code: number;
+  attention_count: number;
+  last_execution_time: number;
+  duration: number;
+  task_execution_id: number;
+  backup_policy: number;
+  enable_schedule: boolean | number;
+  schedule: Schedule;
+  success_count?: number;
+  [key: string]: unknown;
+}
+
+export interface EventLogEntry {
+  description: string;
+  error_code: number;
+  last_execution_time?: number;
+  log_type: number;
+  task_execution_id: number;
+  task_id: number;
+  timestamp: number;
+}
+
+export interface ListTasksData {
+  tasks: TaskEntry[];
+  event_log: EventLogEntry[];
+  service_usage: { service_type: number; storage_usage: number }[];
+  users: {
+    display_name: string;
+    original_name: string;
+    service_list: number[];
+    task_name: string;
+    type: number;
+    usage_percentage: number;
+    usage_total: number;
+  }[];
+}
+
+export interface GeneralLogEntry {
+  category: number;
+  description: string;
+  error_code: number;
+  log_type: number;
+  storage_remove_id: number;
+  task_execution_id: number;
+  task_id: number;
+  timestamp: number;
+}
+
+export interface TaskLogEntry {
+  description: string;
+  error_code: number;
+  log_type: number;
+  task_execution_id: number;
+  task_id: number;
+  timestamp: number;
+}
+
+export interface LogPage<T> {
+  logs: T[];
+  offset: number;
+}
+
+/** get_task_setting's task_info: the fields we touch are typed, the rest carried through untouched. */
+export interface TaskInfo {
+  task_id: number;
+  task_name: string;
+  backup_policy: number;
+  enable_schedule: boolean | number;
+  rotation_policy: number;
+  preserve_day_number: number;
+  schedule: Schedule;
+  [key: string]: unknown;
+}
+
+export interface WorkerCounts {
+  backup_job_worker_count: number;
+  event_worker_count: number;
+  max_backup_job_worker_count: number;
+  max_event_worker_count: number;
+}

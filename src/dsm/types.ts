@@ -1,0 +1,43 @@
+// Options and the calling interface of the DSM client (src/dsm/client.ts).
+
+export type Protocol = 'https' | 'http';
+export type TlsMode = 'verify' | 'fingerprint' | 'insecure';
+
+export interface DsmClientOptions {
+  host: string;
+  port: number;
+  protocol: Protocol;
+  tlsMode: TlsMode;
+  /** SHA-256 fingerprint of the NAS certificate (any case, colons/spaces, openssl prefix ok). */
+  fingerprint?: string;
+  /** Per-request timeout in milliseconds. */
+  timeoutMs: number;
+  /** Requests in flight at once; the rest queue. */
+  maxConcurrent: number;
+  username: string;
+  password: string;
+  /** Device token from a 2-step pairing (device_id/did). */
+  deviceToken?: string;
+  /** Stable device name, used for pairing and later device-token logins. */
+  deviceName: string;
+  /** DSM session name, reused for logout. Default 'ActiveBackupOffice365'. */
+  sessionName?: string;
+  /** Optional sink for diagnostic lines; never receives secrets. */
+  log?: (level: 'debug' | 'info' | 'warn', text: string) => void;
+}
+
+export type ParamValue = string | number | boolean;
+export type Params = Record<string, ParamValue | undefined>;
+
+export interface CallOptions {
+  /** HTTP verb for this call; default GET for ABM365 calls, as the reference client does. */
+  httpMethod?: 'GET' | 'POST';
+}
+
+/** Connection state the config node pushes to its flow nodes. */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'error' | 'closed';
+
+/** What src/abm needs of the DSM layer: one authenticated call, returning DSM's `data`. */
+export interface DsmCaller {
+  call<T = unknown>(api: string, method: string, params?: Params, options?: CallOptions): Promise<T>;
+}
