@@ -1,0 +1,150 @@
+/**
+ * One status helper for every node of the package.
+ *
+ *     const status = new Status(node);
+ *     status.requesting();                 // blue dot "requesting" (count when several are in flight)
+ *     status.ok('3 tasks');                // green dot "3 tasks · 14:05" once nothing is in flight
+ *     status.error(err);                   // red ring naming the code, e.g. "ENOTASK" or "error 120"
+ *     status.connection('error', { code: 400 }); // pushed by the config node: red ring "auth refused (400)"
+ *     status.show({ fill: 'green', shape: 'ring', text: 'polled' }, 5000); // transient: cleared after 5 s
+ *     status.dispose();                    // in close: clears timers (the pipeline does this for you)
+ *
+ * A transient status is cleared only if no newer status replaced it in the meantime.
+ */
+import type { Node, NodeStatus } from 'node-red';
+import type { ConnectionState } from '../../dsm/types';
+
+export interface ConnectionDetail {
+  code?: number | string;
+  message?: string;
+}
+
+/** What the config node calls on every registered node when its connection changes. */
+export interface ConnectionListener {
+  connection(state: ConnectionState, detail?: ConnectionDetail): void;
+}
+
+type Kind = 'none' | 'requesting' | 'ok' | 'error' | 'connection' | 'custom';
+
+export function clock(date: Date = new Date()): string {
+  const hh = String(date.getHours()).padStart(2, '0');
+  const mm = String(date.getMinutes()).padStart(2, '0');
+  return `${hh}:${mm}`;
+}
+
+/** Short status text for an error code: string codes as they are, DSM numbers as "error N". */
+export function codeText(code: unknown): string {
+  if (typeof code === 'number') {
+    return code >= 400 && code <= 411 ? `auth refused (${code})` : `error ${code}`;
+  }
+  if (typeof code === 'string' && code) return code;
+  return 'error';
+}
+
+export class Status implements ConnectionListener {
+  private inFlight = 0;
+  private generation = 0;
+  private kind: Kind = 'none';
+  private timer: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(private readonly node: Pick<Node, 'status'>) {}
+
+  /** Requests in flight right now (the pipeline counts them). */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  /** A request starts: blue dot, with the number in flight when more than one. */
+  requesting(text = 'requesting'): void {
+    this.inFlight += 1;
+    this.showRequesting(text);
+  }
+
+  /** A request succeeded: green dot with a short summary and the time, once none is in flight. */
+  ok(summary: string, at: Date = new Date()): void {
+    this.release();
+    if (this.inFlight > 0) {
+      this.showRequesting('requesting');
+      return;
+    }
+    this.apply('ok', { fill: 'green', shape: 'dot', text: summary ? `${summary} · ${clock(at)}` : clock(at) });
+  }
+
+  /** A request failed: red ring naming the error's code. `counted` false: it failed before requesting(). */
+  error(err: unknown, counted = true): void {
+    if (counted) this.release();
+    const code = err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined;
+    this.apply('error', { fill: 'red', shape: 'ring', text: codeText(code) });
+  }
+
+  /** Connection state pushed by the config node. A result status is kept while connected. */
+  connection(state: ConnectionState, detail?: ConnectionDetail): void {
+    switch (state) {
+      case 'connecting':
+        if (this.inFlight === 0) this.apply('connection', { fill: 'yellow', shape: 'ring', text: 'connecting' });
+        break;
+      case 'connected':
+        if (this.kind === 'connection' || this.kind === 'none') {
+          this.apply('connection', { fill: 'green', shape: 'ring', text: 'connected' });
+        }
+        break;
+      case 'error':
+        this.apply('connection', { fill: 'red', shape: 'ring', text: codeText(detail?.code) });
+        break;
+      case 'idle':
+      case 'closed':
+        if (this.kind === 'connection') this.clear();
+        break;
+    }
+  }
+
+  /** Any other status; with `clearAfterMs` it is cleared later unless replaced first. */
+  show(status: NodeStatus, clearAfterMs?: number): void {
+    this.apply('custom', status);
+    if (clearAfterMs !== undefined && clearAfterMs > 0) {
+      const gen = this.generation;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.generation === gen) this.clear();
+      }, clearAfterMs);
+    }
+  }
+
+  clear(): void {
+    this.apply('none', {});
+  }
+
+  /** Stop timers; later calls are ignored (the node is closing). */
+  dispose(): void {
+    this.cancelTimer();
+    this.disposed = true;
+  }
+
+  private release(): void {
+    if (this.inFlight > 0) this.inFlight -= 1;
+  }
+
+  private showRequesting(text: string): void {
+    this.apply('requesting', {
+      fill: 'blue',
+      shape: 'dot',
+      text: this.inFlight > 1 ? `${text} (${this.inFlight})` : text,
+    });
+  }
+
+  private apply(kind: Kind, status: NodeStatus): void {
+    if (this.disposed) return;
+    this.cancelTimer();
+    this.generation += 1;
+    this.kind = kind;
+    this.node.status(status);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The task TypedInput of every node that acts on a task (`task` + `taskType`).
+ *
+ *     const ref = await selectTask(RED, node, config, msg, { allowAll: true });
+ *     // ref: a task id (number), a task name (string) or 'all'; src/abm resolves names
+ *
+ * taskType: num | str | msg | flow | global | env | all (all only where allowAll).
+ * With taskType 'msg', `task` names the msg property (default `task`): msg.task holds an id
+ * or a name. Numeric strings become ids. A blank value throws EINVALID naming the field.
+ */
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { invalid } from '../../dsm/errors';
+import { isBlank } from './settings';
+
+export type TaskRef = number | string;
+export type TaskSelection = TaskRef | 'all';
+
+export interface TaskSettings {
+  task?: unknown;
+  taskType?: unknown;
+}
+
+export interface SelectTaskOptions {
+  /** The node offers "all tasks" (query, backup, monitor). */
+  allowAll?: boolean;
+}
+
+export const TASK_TYPES = ['num', 'str', 'msg', 'flow', 'global', 'env', 'all'] as const;
+
+function evaluate(RED: NodeAPI, value: string, type: string, node: Node, msg: NodeMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, result: unknown) => {
+      if (err) reject(invalid(`task: cannot read the ${type} property "${value}": ${err.message}`));
+      else resolve(result);
+    });
+  });
+}
+
+/** A task id or name from a raw value: numbers and numeric strings are ids, other strings names. */
+export function toTaskRef(value: unknown, field: string): TaskRef {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0) return value;
+    throw invalid(`${field} ${value} is not a task id: expected a whole number of at least 0 or a task name`);
+  }
+  if (typeof value === 'string') {
+    const s = value.trim();
+    if (!s) throw invalid(`${field} is empty: give a task id or a task name`);
+    if (/^\d+$/.test(s)) return Number(s);
+    return value;
+  }
+  if (isBlank(value)) throw invalid(`${field} is empty: give a task id or a task name`);
+  throw invalid(`${field} must be a task id or a task name, not ${typeof value}`);
+}
+
+/** Read the task selection of a node for one message (no request is made). */
+export async function selectTask(
+  RED: NodeAPI,
+  node: Node,
+  config: TaskSettings,
+  msg: NodeMessage,
+  options: SelectTaskOptions = {},
+): Promise<TaskSelection> {
+  const type = isBlank(config.taskType) ? 'num' : String(config.taskType);
+  const raw = config.task === undefined || config.task === null ? '' : String(config.task);
+  switch (type) {
+    case 'all':
+      if (!options.allowAll) throw invalid('task: "all tasks" is not possible for this node: select one task');
+      return 'all';
+    case 'msg': {
+      const prop = raw.trim() || 'task';
+      const value: unknown = RED.util.getMessageProperty(msg, prop);
+      return toTaskRef(value, `msg.${prop}`);
+    }
+    case 'num':
+    case 'str':
+      return toTaskRef(type === 'num' && !isBlank(raw) ? raw.trim() : raw, 'task');
+    case 'flow':
+    case 'global':
+    case 'env': {
+      if (!raw.trim()) throw invalid(`task: the ${type} property name is empty`);
+      const value = await evaluate(RED, raw, type, node, msg);
+      return toTaskRef(value, `task (${type}.${raw})`);
+    }
+    default:
+      throw invalid(`taskType "${type}" is not valid: expected one of ${TASK_TYPES.join(', ')}`);
+  }
+}
