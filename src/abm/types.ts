@@ -118,3 +118,109 @@ export interface WorkerCounts {
   max_backup_job_worker_count: number;
   max_event_worker_count: number;
 }
+
+/** What a task's last (or current) run came to. */
+export type RunResult = 'success' | 'warning' | 'error' | 'cancelled' | 'running';
+
+/** A log line's severity; log_type 0 = info is seen, 1 = warning and 2 = error are inferred. */
+export type LogLevel = 'info' | 'warning' | 'error' | 'unknown';
+
+export interface ServiceCounts {
+  processed: number;
+  warning: number;
+  error: number;
+}
+
+/** Counts of a task's last run: totals over every service, and a breakdown for the enabled ones. */
+export interface RunCounts {
+  errors: number;
+  warnings: number;
+  services: Partial<Record<ServiceName, ServiceCounts>>;
+}
+
+/** Companions added beside a task's coded values (the coded values stay). */
+export interface TaskCompanions {
+  status_text: string;
+  result: RunResult;
+}
+
+export type DecoratedTask<T extends TaskEntry = TaskEntry> = T & TaskCompanions;
+
+export type ServiceUsage = ListTasksData['service_usage'][number];
+export type TaskUser = ListTasksData['users'][number];
+
+export interface DecoratedListTasksData {
+  tasks: DecoratedTask[];
+  event_log: (EventLogEntry & { level: LogLevel })[];
+  service_usage: (ServiceUsage & { service_name: string })[];
+  users: (TaskUser & { type_name: string; service_names: string[] })[];
+}
+
+/** A schedule change, normalised by validateSchedule. */
+export type SchedulePolicy = 'continuous' | 'manual' | 'scheduled';
+
+export interface ScheduledRequest {
+  policy: 'scheduled';
+  start_hour: number;
+  start_minute: number;
+  /** Last hour a repeated run may start; equals start_hour when repeat_every_hours is 0. */
+  last_run_hour: number;
+  /** Every N hours; 0 = once a day. */
+  repeat_every_hours: number;
+  /** Sorted, without duplicates; Sunday = 0. */
+  run_days: number[];
+}
+
+export type ScheduleRequest = { policy: 'continuous' | 'manual' } | ScheduledRequest;
+
+/** The payload of a schedule or retention change: the changed task_info fields only. */
+export interface SettingsChange {
+  task_id: number;
+  task_name: string;
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
+export interface WorkersRequest {
+  backup_job_workers: number;
+  event_workers: number;
+}
+
+export interface WorkersResult {
+  backup_job_worker_count: number;
+  event_worker_count: number;
+  requested: WorkersRequest;
+  clamped: boolean;
+  max_backup_job_worker_count: number;
+  max_event_worker_count: number;
+}
+
+export interface RelinkRequest {
+  taskName: string;
+  localShared: string;
+  localPath: string;
+  adminEmail: string;
+  region: string;
+}
+
+export interface RunActionResult {
+  task_id: number;
+  task_name: string;
+  action: 'run';
+  started: boolean;
+  reason?: 'already running';
+}
+
+export interface CancelActionResult {
+  task_id: number;
+  task_name: string;
+  action: 'cancel';
+  cancelled: boolean;
+  reason?: 'not running';
+}
+
+export interface RemoveTaskResult {
+  task_id: number;
+  task_name: string;
+  data_removed: boolean;
+}

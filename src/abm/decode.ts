@@ -1,0 +1,256 @@
+// Pure decoding of ABM365 values: numbers that may come as strings, 0/1 flags, status and
+// service codes, log levels, run results and counts. Decorators add companions beside the
+// coded values and never replace or mutate anything.
+
+import { invalid } from '../dsm/errors';
+import {
+  SERVICES,
+  type DecoratedListTasksData,
+  type DecoratedTask,
+  type GeneralLogEntry,
+  type ListTasksData,
+  type LogLevel,
+  type LogPage,
+  type RunCounts,
+  type RunResult,
+  type ServiceName,
+  type TaskEntry,
+} from './types';
+
+const WHOLE_NUMBER = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A short, readable rendering of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * A whole number from user input or DSM: a number or a numeric string ("12", " 12 ").
+ * Anything else is an EINVALID error that names the value and what was given.
+ */
+export function toInt(value: unknown, name: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && WHOLE_NUMBER.test(value.trim())) {
+    const n = Number(value.trim());
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw invalid(`${name} must be a whole number, got ${describeValue(value)}`);
+}
+
+/**
+ * A whole number within [min, max] (max optional) from a number or numeric string; the error
+ * names the value, the allowed range and what was given.
+ */
+export function intInRange(value: unknown, name: string, min: number, max?: number): number {
+  const range = max === undefined ? `of ${min} or more` : `from ${min} to ${max}`;
+  let n: number;
+  try {
+    n = toInt(value, name);
+  } catch {
+    throw invalid(`${name} must be a whole number ${range}, got ${describeValue(value)}`);
+  }
+  if (n < min || (max !== undefined && n > max)) {
+    throw invalid(`${name} must be a whole number ${range}, got ${describeValue(value)}`);
+  }
+  return n;
+}
+
+/** Lenient decoding for DSM answers: a number or numeric string, else the fallback. */
+export function toNumber(value: unknown, fallback = 0): number {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : fallback;
+  if (typeof value === 'string' && DECIMAL_NUMBER.test(value.trim())) return Number(value.trim());
+  return fallback;
+}
+
+/** enable_* flags arrive as booleans, 0/1 or their strings ("1", "true"). */
+export function toBool(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0 && Number.isFinite(value);
+  if (typeof value === 'string') {
+    const s = value.trim().toLowerCase();
+    if (s === 'true' || s === 'yes' || s === 'on') return true;
+    if (DECIMAL_NUMBER.test(s)) return Number(s) !== 0;
+  }
+  return false;
+}
+
+/** 4 = running (confirmed on real NASes), 1 = idle (seen); others are not documented. */
+export function statusText(status: unknown): string {
+  const n = toNumber(status, Number.NaN);
+  if (n === 4) return 'running';
+  if (n === 1) return 'idle';
+  return `unknown (${String(status)})`;
+}
+
+/** A run is in progress while status is 4 or progress_list has entries. */
+export function isRunning(task: Pick<TaskEntry, 'status' | 'progress_list'>): boolean {
+  if (toNumber(task.status, Number.NaN) === 4) return true;
+  return Array.isArray(task.progress_list) && task.progress_list.length > 0;
+}
+
+/**
+ * log_type 0 = success/info (seen). The split of non-zero values is not published:
+ * 1 is treated as warning and 2 as error (inferred), anything else is 'unknown'.
+ */
+export function logLevel(logType: unknown): LogLevel {
+  switch (toNumber(logType, Number.NaN)) {
+    case 0:
+      return 'info';
+    case 1:
+      return 'warning';
+    case 2:
+      return 'error';
+    default:
+      return 'unknown';
+  }
+}
+
+/**
+ * service_type codes (protocol.md §7, inferred from matching storage figures): 6, 7 and 8 are
+ * group mail, group calendar and My Site in an order that is not confirmed.
+ */
+const SERVICE_TYPES: Readonly<Record<number, string>> = {
+  0: 'drive',
+  1: 'mail',
+  2: 'contact',
+  3: 'calendar',
+  4: 'archive_mail',
+  5: 'site',
+  6: 'group_mail',
+  7: 'group_calendar',
+  8: 'mysite',
+  9: 'teams',
+};
+
+export function serviceName(serviceType: unknown): string {
+  const n = toNumber(serviceType, Number.NaN);
+  return SERVICE_TYPES[n] ?? `unknown (${String(serviceType)})`;
+}
+
+/** users[].type: 0 user, 1 SharePoint site, 4 Team (inferred). */
+const USER_TYPES: Readonly<Record<number, string>> = { 0: 'user', 1: 'site', 4: 'team' };
+
+export function userTypeName(type: unknown): string {
+  const n = toNumber(type, Number.NaN);
+  return USER_TYPES[n] ?? `unknown (${String(type)})`;
+}
+
+function flag(task: Record<string, unknown>, svc: ServiceName): boolean {
+  const own = task[`enable_${svc}`];
+  // Some DSM versions flag Exchange mail as enable_exchange only (the seed sends both).
+  if (own === undefined && svc === 'mail') return toBool(task.enable_exchange);
+  return toBool(own);
+}
+
+/** The services a task backs up, in the order of SERVICES. */
+export function enabledServices(task: Record<string, unknown>): ServiceName[] {
+  return SERVICES.filter((svc) => flag(task, svc));
+}
+
+function countOf(task: Record<string, unknown>, prefix: string, svc: ServiceName): number {
+  return toNumber(task[`${prefix}_${svc}`], 0);
+}
+
+/** Counts of the last run: totals over all services, breakdown for the enabled ones. */
+export function runCounts(task: Record<string, unknown>): RunCounts {
+  let errors = 0;
+  let warnings = 0;
+  for (const svc of SERVICES) {
+    errors += countOf(task, 'error', svc);
+    warnings += countOf(task, 'warning', svc);
+  }
+  const services: RunCounts['services'] = {};
+  for (const svc of enabledServices(task)) {
+    services[svc] = {
+      processed: countOf(task, 'processed', svc),
+      warning: countOf(task, 'warning', svc),
+      error: countOf(task, 'error', svc),
+    };
+  }
+  return { errors, warnings, services };
+}
+
+/** A result line: a general log entry, or anything with a description (list_tasks' event_log). */
+export type ResultLine = Pick<GeneralLogEntry, 'description'> & Partial<GeneralLogEntry>;
+
+/**
+ * What the task's last run came to. Order: running; then the run's own result line when the
+ * caller has one and it says canceled (a person's cancel is not a failure, even when DSM also
+ * sets an error code); then error (task_status_error_code, error_* counts, or a "failed" line);
+ * then warning (warning_* counts or a "partially completed" line); else success.
+ * A line is only used when it is a run result (category 0, where given) of this task.
+ */
+export function runResult(task: TaskEntry | Record<string, unknown>, resultLine?: ResultLine): RunResult {
+  const t = task as Record<string, unknown>;
+  if (isRunning(t as Pick<TaskEntry, 'status' | 'progress_list'>)) return 'running';
+  const line = usableLine(t, resultLine);
+  if (line !== undefined && /cancel/.test(line)) return 'cancelled';
+  const counts = runCounts(t);
+  if (toNumber(t.task_status_error_code, 0) !== 0 || counts.errors > 0) return 'error';
+  if (line !== undefined && /\bfail/.test(line)) return 'error';
+  if (counts.warnings > 0) return 'warning';
+  if (line !== undefined && /partial/.test(line)) return 'warning';
+  return 'success';
+}
+
+function usableLine(task: Record<string, unknown>, line?: ResultLine): string | undefined {
+  if (line === undefined || line === null || typeof line.description !== 'string') return undefined;
+  if (line.category !== undefined && toNumber(line.category, Number.NaN) !== 0) return undefined;
+  if (line.task_id !== undefined && task.task_id !== undefined) {
+    if (toNumber(line.task_id, Number.NaN) !== toNumber(task.task_id, Number.NaN)) return undefined;
+  }
+  return line.description.toLowerCase();
+}
+
+/** A copy of the task with status_text and result beside the coded values. */
+export function decorateTask<T extends TaskEntry>(task: T, resultLine?: ResultLine): DecoratedTask<T> {
+  return { ...task, status_text: statusText(task.status), result: runResult(task, resultLine) };
+}
+
+/**
+ * A copy of list_tasks' data with companions: tasks get status_text and result (using the
+ * task's event_log line of the same execution as its result line), event_log lines a level,
+ * service_usage entries a service_name, users a type_name and service_names.
+ */
+export function decorateListTasks(data: ListTasksData): DecoratedListTasksData {
+  const eventLog = Array.isArray(data.event_log) ? data.event_log : [];
+  const tasks = Array.isArray(data.tasks) ? data.tasks : [];
+  return {
+    ...data,
+    tasks: tasks.map((task) => decorateTask(task, eventLineFor(task, eventLog))),
+    event_log: eventLog.map((e) => ({ ...e, level: logLevel(e.log_type) })),
+    service_usage: (Array.isArray(data.service_usage) ? data.service_usage : []).map((s) => ({
+      ...s,
+      service_name: serviceName(s.service_type),
+    })),
+    users: (Array.isArray(data.users) ? data.users : []).map((u) => ({
+      ...u,
+      type_name: userTypeName(u.type),
+      service_names: Array.isArray(u.service_list) ? u.service_list.map(serviceName) : [],
+    })),
+  };
+}
+
+function eventLineFor(task: TaskEntry, eventLog: ListTasksData['event_log']): ResultLine | undefined {
+  const id = toNumber(task.task_id, Number.NaN);
+  const execution = toNumber(task.task_execution_id, Number.NaN);
+  return eventLog.find(
+    (e) => toNumber(e.task_id, Number.NaN) === id && toNumber(e.task_execution_id, Number.NaN) === execution,
+  );
+}
+
+/** A copy of a log page where every line has a level beside its log_type. */
+export function decorateLogPage<T extends { log_type: number }>(page: LogPage<T>): LogPage<T & { level: LogLevel }> {
+  const logs = Array.isArray(page.logs) ? page.logs : [];
+  return { ...page, logs: logs.map((l) => ({ ...l, level: logLevel(l.log_type) })) };
+}
