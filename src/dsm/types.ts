@@ -22,6 +22,11 @@ export interface DsmClientOptions {
   deviceName: string;
   /** DSM session name, reused for logout. Default 'ActiveBackupOffice365'. */
   sessionName?: string;
+  /**
+   * How long calls fail fast (EAUTHBACKOFF) after the NAS refused a login, in ms.
+   * Default 5 minutes; meant for tests.
+   */
+  authBackoffMs?: number;
   /** Optional sink for diagnostic lines; never receives secrets. */
   log?: (level: 'debug' | 'info' | 'warn', text: string) => void;
 }
@@ -32,6 +37,8 @@ export type Params = Record<string, ParamValue | undefined>;
 export interface CallOptions {
   /** HTTP verb for this call; default GET for ABM365 calls, as the reference client does. */
   httpMethod?: 'GET' | 'POST';
+  /** API version; default 1 (what every known ABM365 client sends). Checked against discovery. */
+  version?: number;
 }
 
 /** Connection state the config node pushes to its flow nodes. */
