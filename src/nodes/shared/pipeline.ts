@@ -39,8 +39,8 @@ export interface FlowNode {
   status: Status;
   /** The config node, or null when none is selected or it is not deployed. */
   nas: NasConfigNode | null;
-  /** Cleanup to run in close (async allowed); runs in reverse order of registration. */
-  onClose(fn: () => void | Promise<void>): void;
+  /** Cleanup to run in close (async allowed; `removed`: the node was deleted, not redeployed); reverse order. */
+  onClose(fn: (removed: boolean) => void | Promise<void>): void;
   /** True once close started: late results are dropped. */
   readonly closed: boolean;
 }
@@ -82,7 +82,7 @@ export function asNodeError(err: unknown): Error {
 export function startFlowNode(RED: NodeAPI, node: Node, config: FlowNodeSettings): FlowNode {
   const status = new Status(node);
   const nas = getNas(RED, config.nas);
-  const cleanups: (() => void | Promise<void>)[] = [];
+  const cleanups: ((removed: boolean) => void | Promise<void>)[] = [];
   let closed = false;
   if (nas) {
     nas.register(node.id, status);
@@ -102,12 +102,12 @@ export function startFlowNode(RED: NodeAPI, node: Node, config: FlowNodeSettings
       return closed;
     },
   };
-  node.on('close', (_removed: boolean, done: () => void) => {
+  node.on('close', (removed: boolean, done: () => void) => {
     closed = true;
     const run = async (): Promise<void> => {
       for (const fn of cleanups.reverse()) {
         try {
-          await fn();
+          await fn(removed === true);
         } catch (err) {
           node.warn(`close: ${err instanceof Error ? err.message : String(err)}`);
         }

@@ -1,0 +1,145 @@
+// `abm365-query`: read-only operations (tasks, one task, its settings, task log, package log,
+// worker counts). Logs come as { logs, offset, total }; allPages reads every page into one msg.
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import {
+  allGeneralLog,
+  allTaskLog,
+  decorateListTasks,
+  decorateLogPage,
+  findTask,
+  getGeneralLog,
+  getTaskLog,
+  getTaskSettings,
+  getWorkerCount,
+  listTasks,
+  resolveTask,
+} from '../abm';
+import type { DsmCaller } from '../dsm/types';
+import { invalid } from '../dsm/errors';
+import { handleInput, startFlowNode, step } from './shared/pipeline';
+import type { Step } from './shared/pipeline';
+import { asRecord, firstSet, toBool, toChoice, toNumber } from './shared/settings';
+import { selectTask } from './shared/task';
+import type { TaskRef } from './shared/task';
+
+const OPERATIONS = ['tasks', 'task', 'settings', 'task-log', 'package-log', 'workers'] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+interface QuerySettings {
+  nas?: unknown;
+  task?: unknown;
+  taskType?: unknown;
+  operation?: unknown;
+  keyword?: unknown;
+  offset?: unknown;
+  limit?: unknown;
+  allPages?: unknown;
+  version?: unknown;
+}
+type QueryDef = NodeDef & QuerySettings;
+type NoCredentials = Record<string, never>;
+
+interface LogResult<T> {
+  logs: T[];
+  offset: number;
+  total: number;
+}
+
+function logResult<T extends { log_type: number }>(logs: T[], offset: number): LogResult<T & { level: string }> {
+  const page = decorateLogPage({ logs, offset });
+  return { logs: page.logs, offset, total: page.logs.length };
+}
+
+async function taskId(c: DsmCaller, ref: TaskRef): Promise<number> {
+  const task = await resolveTask(c, ref);
+  return Number(task.task_id);
+}
+
+const init = function (RED: NodeAPI): void {
+  function QueryNode(this: Node, config: QueryDef): void {
+    RED.nodes.createNode(this, config);
+    setup(this, config);
+  }
+
+  function setup(node: Node, config: QueryDef): void {
+    const flow = startFlowNode(RED, node, config);
+
+    handleInput(flow, async (msg): Promise<Step> => {
+      const operation = toChoice<Operation>(config.operation, 'operation', OPERATIONS, 'tasks');
+      const p = asRecord(msg.payload);
+      const needsTask = operation === 'task' || operation === 'settings' || operation === 'task-log';
+      let ref: TaskRef = 0;
+      if (needsTask) {
+        const selected = await selectTask(RED, node, config, msg);
+        if (selected === 'all') throw invalid(`operation ${operation} needs one task, not all tasks`);
+        ref = selected;
+      }
+      switch (operation) {
+        case 'tasks':
+          return step({
+            topic: operation,
+            run: async (nas) => decorateListTasks(await listTasks(nas.client())),
+            summary: (r) => `${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}`,
+          });
+        case 'task':
+          return step({
+            topic: operation,
+            run: async (nas) => findTask(decorateListTasks(await listTasks(nas.client())).tasks, ref),
+            summary: (r) => `${String(r.task_name)}: ${String(r.status_text)}`,
+          });
+        case 'settings':
+          return step({
+            topic: operation,
+            run: async (nas) => {
+              const c = nas.client();
+              return getTaskSettings(c, await taskId(c, ref));
+            },
+            summary: (r) => String(r.task_name),
+          });
+        case 'workers':
+          return step({
+            topic: operation,
+            run: (nas) => getWorkerCount(nas.client()),
+            summary: (r) => `${r.backup_job_worker_count}/${r.event_worker_count} workers`,
+          });
+        case 'task-log':
+        case 'package-log': {
+          // Checked here, before any request: a bad offset or limit never reaches the NAS.
+          const offset = toNumber(firstSet(p.offset, config.offset), 'offset', { min: 0, integer: true, fallback: 0 });
+          const limit = toNumber(firstSet(p.limit, config.limit), 'limit', { min: 1, integer: true, fallback: 200 });
+          const keywordValue = firstSet(p.key_word, config.keyword);
+          const keyword = keywordValue === undefined ? '' : String(keywordValue);
+          const allPages = toBool(config.allPages);
+          const summary = (r: LogResult<unknown>): string => `${r.total} line${r.total === 1 ? '' : 's'}`;
+          if (operation === 'package-log') {
+            return step({
+              topic: operation,
+              run: async (nas) => {
+                const c = nas.client();
+                if (allPages) return logResult(await allGeneralLog(c, { limit }), 0);
+                const page = await getGeneralLog(c, { offset, limit });
+                return logResult(page.logs, page.offset);
+              },
+              summary,
+            });
+          }
+          return step({
+            topic: operation,
+            run: async (nas) => {
+              const c = nas.client();
+              const id = await taskId(c, ref);
+              if (allPages) return logResult(await allTaskLog(c, { taskId: id, keyword, limit }), 0);
+              const page = await getTaskLog(c, { taskId: id, keyword, offset, limit });
+              return logResult(page.logs, page.offset);
+            },
+            summary,
+          });
+        }
+      }
+    });
+  }
+
+  RED.nodes.registerType<Node, QueryDef, QuerySettings, NoCredentials>('abm365-query', QueryNode);
+};
+
+export = init;
