@@ -24,7 +24,7 @@ export function classifyNetworkError(codes: readonly string[], message: string):
     return { code: 'ECONNREFUSED', reason: 'host unreachable' };
   }
   if (has('ETIMEDOUT') || has('ECONNABORTED') || has('ESOCKETTIMEDOUT')) return { code: 'ETIMEDOUT', reason: 'timed out' };
-  if (has('EPROTO') || /wrong version number|packet length too long|http request/i.test(message)) {
+  if (has('EPROTO') || /wrong version number|packet length too long|http request|before secure TLS connection/i.test(message)) {
     return { code: 'ECONNRESET', reason: 'TLS handshake failed: does this port speak HTTPS? (DSM: 5001 HTTPS, 5000 HTTP)' };
   }
   const parser = codes.find((c) => c.startsWith('HPE_'));
