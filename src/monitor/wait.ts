@@ -1,0 +1,106 @@
+// Run-and-wait for the backup node: watch one task through the shared poller until the run
+// we started has ended, then answer with that run's result, counts and duration.
+
+import { isRunning, toNumber } from '../abm/decode';
+import type { TaskEntry } from '../abm/types';
+import { DsmError } from '../dsm/errors';
+import { findRunLine, runEndPayload } from './derive';
+import type { Poller } from './poller';
+import type { RunEndPayload, Snapshot } from './types';
+
+export interface WaitOptions {
+  /** How often to poll while waiting; the poller's floor applies (10 s unless set lower). */
+  intervalMs?: number;
+  /** Tolerance, in seconds, between the host's clock (startedAfter) and the NAS's run start. Default 5. */
+  slackSeconds?: number;
+}
+
+export const DEFAULT_WAIT_INTERVAL_MS = 10_000;
+const DEFAULT_SLACK_S = 5;
+const API = 'SYNO.ActiveBackupOffice365';
+
+/**
+ * Resolves when the task's run that started at or after `startedAfter` (Unix s, minus a small
+ * slack) has ended. A run seen running while we wait also counts, whatever the clocks say.
+ * Rejects with ETIMEDOUT after timeoutMs (the run is left alone), ECLOSED when `signal` aborts,
+ * ENOTASK when the task disappears. Poll errors are not fatal: waiting goes on.
+ */
+export function waitForRunEnd(
+  poller: Pick<Poller, 'subscribe'>,
+  task: { task_id: number; task_name: string },
+  startedAfter: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  options: WaitOptions = {},
+): Promise<RunEndPayload> {
+  const label = `backup task "${task.task_name}" (${task.task_id})`;
+  if (signal?.aborted) {
+    return Promise.reject(new DsmError(`stopped waiting for ${label}: closed`, 'ECLOSED', { api: API, method: 'list_tasks' }));
+  }
+  const slack = options.slackSeconds ?? DEFAULT_SLACK_S;
+  return new Promise<RunEndPayload>((resolve, reject) => {
+    let settled = false;
+    let sawRunning = false;
+    let lastError: Error | undefined;
+    let unsubscribe: (() => void) | undefined = undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+    const finish = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
+      outcome();
+    };
+    const fail = (err: DsmError): void => finish(() => reject(err));
+
+    function onAbort(): void {
+      fail(new DsmError(`stopped waiting for ${label}: closed`, 'ECLOSED', { api: API, method: 'list_tasks' }));
+    }
+
+    const onSnapshot = (s: Snapshot): void => {
+      if (settled) return;
+      const entry: TaskEntry | undefined = s.tasks.find((t) => toNumber(t.task_id, Number.NaN) === task.task_id);
+      if (entry === undefined) {
+        fail(new DsmError(`${label} no longer exists on the NAS`, 'ENOTASK', { api: API, method: 'list_tasks' }));
+        return;
+      }
+      if (isRunning(entry)) {
+        sawRunning = true;
+        return;
+      }
+      const start = toNumber(entry.last_execution_time, 0);
+      if (sawRunning || (start > 0 && start >= startedAfter - slack)) {
+        const payload = runEndPayload(entry, findRunLine(entry, s));
+        finish(() => resolve(payload));
+      }
+    };
+
+    const seconds = Math.round(timeoutMs / 1000);
+    timer = setTimeout(() => {
+      const why = lastError !== undefined ? ` (last poll error: ${lastError.message})` : '';
+      fail(
+        new DsmError(
+          `${label} was still running after ${seconds} s; stopped waiting, the run was not cancelled${why}`,
+          'ETIMEDOUT',
+          { api: API, method: 'list_tasks' },
+        ),
+      );
+    }, Math.max(0, timeoutMs));
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    unsubscribe = poller.subscribe({
+      id: `wait:${task.task_id}`,
+      intervalMs: Math.max(0, options.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS),
+      wantsLogs: true,
+      onSnapshot,
+      onError: (err) => {
+        lastError = err;
+      },
+    });
+    // A subscriber callback may have settled synchronously during subscribe (test pollers do).
+    if (settled) unsubscribe();
+  });
+}
