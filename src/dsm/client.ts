@@ -15,7 +15,7 @@ import {
 import { ApiInfo, ApiMap, chooseAuthVersion, parseApiInfo, versionInRange } from './discovery';
 import { encodePairs, ParamPairs, toPairs } from './encoding';
 import { EnvelopeDsmError, EnvelopeOk, parseEnvelope } from './envelope';
-import { describeDsmCode, DsmError, DsmErrorCode, invalid, isRefusedLogin } from './errors';
+import { describeDsmCode, DsmError, DsmErrorCause, DsmErrorCode, invalid, isRefusedLogin, SESSION_GONE_CODES } from './errors';
 import {
   backoffMessage,
   dsmErrorMessage,
@@ -65,10 +65,30 @@ interface Exchange {
 const ABM_RECHECK_MS = 60_000;
 const RESERVED_PARAMS = new Set(['api', 'version', 'method', '_sid']);
 
-/** Codes that say the NAS connection or the account is in trouble (state 'error'). */
-export function isConnectionProblem(code: DsmErrorCode): boolean {
+/**
+ * Errors that say the NAS connection or the account is in trouble (state 'error'): failures
+ * before DSM answered, refused logins, and session or permission codes that a fresh login did
+ * not cure. Other API errors (a bad parameter, ...) leave the connection as it is.
+ */
+export function isConnectionProblem(code: DsmErrorCode, cause: DsmErrorCause = {}): boolean {
   if (typeof code === 'string') return code !== 'ENOTASK' && code !== 'ECLOSED' && code !== 'EINVALID';
-  return isRefusedLogin(code) || code === 105 || code === 106 || code === 107 || code === 119 || code === 150;
+  if (cause.api === AUTH_API || cause.api === INFO_API) return true;
+  return code === 105 || SESSION_GONE_CODES.has(code);
+}
+
+/**
+ * A failure of the discovery or login that a call waited for, told as that call's failure
+ * (each caller gets its own error, naming its own API and method). Refused logins keep
+ * naming the login: their code is SYNO.API.Auth's.
+ */
+export function retarget(err: DsmError, api: string, method: string): DsmError {
+  const cause = err.cause ?? {};
+  if (typeof err.code !== 'string' || !cause.api || (cause.api === api && cause.method === method)) return err;
+  const prefix = `${cause.api}.${cause.method} failed:`;
+  const message = err.message.startsWith(prefix) ? `${api}.${method} failed:${err.message.slice(prefix.length)}` : err.message;
+  const next: DsmErrorCause = { api, method };
+  if (cause.httpStatus !== undefined) next.httpStatus = cause.httpStatus;
+  return new DsmError(message, err.code, next);
 }
 
 /** Replace every occurrence of each secret (3+ characters) by `***`. */
@@ -160,10 +180,12 @@ export class DsmClient extends EventEmitter implements DsmCaller {
       this.assertOpen(AUTH_API, method);
       const otp = normaliseOtp(String(otpCode ?? ''));
       if (!otp) throw invalid('The one-time code must be the 6 digits shown by the authenticator app.', { api: AUTH_API, method });
-      const { answer } = await this.loginRequest('pair', otp);
+      const { answer, session: paired } = await this.loginRequest('pair', otp);
       if (!answer.deviceToken) {
+        if (paired) await this.logout(paired, this.opts.timeoutMs).catch(() => undefined);
         throw new DsmError(
-          'The NAS accepted the one-time code but sent no device token (device_id/did): pairing is not possible with this DSM version or account.',
+          'The NAS accepted the login but sent no device token (device_id/did): this account may not use 2-step verification ' +
+            '(then no pairing is needed), or this DSM version does not hand out device tokens.',
           'EHTTP',
           { api: AUTH_API, method, httpStatus: 200 },
         );
@@ -459,8 +481,9 @@ export class DsmClient extends EventEmitter implements DsmCaller {
   private fail(e: unknown, api: string, method: string): Error {
     const err = this.redacted(e instanceof DsmError || e instanceof Error ? e : new Error(String(e)));
     if (err instanceof DsmError) {
-      if (!this.closed && isConnectionProblem(err.code)) this.setState('error', { code: err.code, message: err.message });
-      return err;
+      const own = retarget(err, api, method);
+      if (!this.closed && isConnectionProblem(own.code, own.cause)) this.setState('error', { code: own.code, message: own.message });
+      return own;
     }
     return new DsmError(`${api}.${method} failed: ${err.message}`, 'EHTTP', { api, method });
   }
@@ -479,7 +502,8 @@ export class DsmClient extends EventEmitter implements DsmCaller {
 
   private setState(state: ConnectionState, detail?: StateDetail): void {
     if (this.currentState === 'closed') return;
-    const same = state === this.currentState && detail?.code === this.lastDetail?.code && detail?.message === this.lastDetail?.message;
+    // The same state with the same code is no news (back-off messages differ only in minutes).
+    const same = state === this.currentState && detail?.code === this.lastDetail?.code;
     if (same) return;
     this.currentState = state;
     this.lastDetail = detail;

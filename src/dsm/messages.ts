@@ -16,6 +16,15 @@ function briefJson(v: unknown, max = 120): string {
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
+/**
+ * What a code means for this API. Codes from 400 up are specific to each API: the Auth
+ * meanings (wrong password, ...) apply to SYNO.API.Auth only.
+ */
+export function meaningFor(api: string, code: number): string {
+  if (code >= 400 && api !== AUTH_API) return `an error specific to ${api}`;
+  return describeDsmCode(code);
+}
+
 /** What to do about a DSM error code answered by an API call (not a login). */
 export function adviceForDsmCode(code: number, errors?: unknown): string {
   if (code === 105) return 'The account must be in the administrators group: add it in DSM Control Panel > User & Group.';
@@ -40,8 +49,9 @@ export function adviceForDsmCode(code: number, errors?: unknown): string {
 
 /** "<api>.<method> failed: DSM error <code> (<meaning>). <what to do>" */
 export function dsmErrorMessage(api: string, method: string, code: number, errors?: unknown): string {
-  const advice = adviceForDsmCode(code, errors);
-  return `${api}.${method} failed: DSM error ${code} (${describeDsmCode(code)}).${advice ? ' ' + advice : ''}`;
+  let advice = adviceForDsmCode(code, errors);
+  if (code >= 400 && errors !== undefined) advice = `DSM says: ${briefJson(errors)}.`;
+  return `${api}.${method} failed: DSM error ${code} (${meaningFor(api, code)}).${advice ? ' ' + advice : ''}`;
 }
 
 export interface LoginContext {

@@ -363,8 +363,8 @@ for (const protocol of ['http', 'https'] as const) {
       const port = await freePort();
       const c = client({ port });
       const e = await rejects(c.call(ABM, 'list_tasks'), 'ECONNREFUSED');
-      assert.match(e.message, /cannot connect to 127\.0\.0\.1:\d+/);
-      assert.deepEqual(e.cause, { api: 'SYNO.API.Info', method: 'query' });
+      assert.match(e.message, /^SYNO\.ActiveBackupOffice365\.list_tasks failed: cannot connect to 127\.0\.0\.1:\d+/);
+      assert.deepEqual(e.cause, { api: ABM, method: 'list_tasks' }, 'told as the failure of the caller');
       assert.equal(c.state, 'error');
     });
 

@@ -3,14 +3,14 @@
 
 import { strict as assert } from 'assert';
 import { loginParams, normaliseOtp, pairingParams, readLoginAnswer, sidFromCookies } from '../../src/dsm/auth';
-import { isConnectionProblem, redact } from '../../src/dsm/client';
+import { isConnectionProblem, redact, retarget } from '../../src/dsm/client';
 import { ABM_MISSING_MESSAGE } from '../../src/dsm/constants';
 import { chooseAuthVersion, parseApiInfo, versionInRange } from '../../src/dsm/discovery';
 import { encodeComponent, encodeParams, paramToString } from '../../src/dsm/encoding';
 import { cleanSnippet, parseEnvelope } from '../../src/dsm/envelope';
 import { DsmError } from '../../src/dsm/errors';
 import { normaliseFingerprint, sameFingerprint } from '../../src/dsm/fingerprint';
-import { backoffMessage, dsmErrorMessage, httpProblemMessage, refusedLoginMessage, transportErrorMessage } from '../../src/dsm/messages';
+import { backoffMessage, dsmErrorMessage, httpProblemMessage, meaningFor, refusedLoginMessage, transportErrorMessage } from '../../src/dsm/messages';
 import { classifyNetworkError, errorCodes } from '../../src/dsm/network';
 import { cleanHost, resolveOptions } from '../../src/dsm/options';
 import { RequestQueue } from '../../src/dsm/queue';
@@ -335,6 +335,21 @@ describe('dsm pure: messages', () => {
     );
     assert.match(dsmErrorMessage('A', 'b', 105), /administrators group/);
     assert.match(dsmErrorMessage('A', 'b', 150), /IP address/);
+    // Codes from 400 up belong to each API: no "wrong password" for an ABM365 call.
+    assert.equal(dsmErrorMessage('SYNO.X', 'm', 401), 'SYNO.X.m failed: DSM error 401 (an error specific to SYNO.X).');
+    assert.equal(meaningFor('SYNO.API.Auth', 400), 'no such account or wrong password');
+  });
+
+  it('retells a discovery or login failure as the failure of the waiting call', () => {
+    const base = new DsmError('SYNO.API.Info.query failed: cannot connect to h:1 (connection refused).', 'ECONNREFUSED', { api: 'SYNO.API.Info', method: 'query' });
+    const own = retarget(base, 'SYNO.X', 'list');
+    assert.equal(own.message, 'SYNO.X.list failed: cannot connect to h:1 (connection refused).');
+    assert.deepEqual(own.cause, { api: 'SYNO.X', method: 'list' });
+    assert.equal(own.code, 'ECONNREFUSED');
+    const http = retarget(new DsmError('SYNO.API.Auth.login failed: x', 'EHTTP', { api: 'SYNO.API.Auth', method: 'login', httpStatus: 502 }), 'S', 'm');
+    assert.deepEqual(http.cause, { api: 'S', method: 'm', httpStatus: 502 });
+    const refused = new DsmError('Login refused', 400, { api: 'SYNO.API.Auth', method: 'login' });
+    assert.equal(retarget(refused, 'S', 'm'), refused, 'a refused login keeps naming the login');
   });
 
   it('tells what to do after a refused login', () => {
@@ -364,7 +379,9 @@ describe('dsm pure: messages', () => {
 
   it('classifies connection problems and redacts secrets', () => {
     assert.ok(isConnectionProblem('ETIMEDOUT'));
-    assert.ok(isConnectionProblem(400));
+    assert.ok(isConnectionProblem(400, { api: 'SYNO.API.Auth', method: 'login' }));
+    assert.ok(!isConnectionProblem(400, { api: 'SYNO.ActiveBackupOffice365', method: 'list_tasks' }), 'API-specific code');
+    assert.ok(isConnectionProblem(105, { api: 'SYNO.ActiveBackupOffice365', method: 'list_tasks' }));
     assert.ok(isConnectionProblem('EAUTHBACKOFF'));
     assert.ok(!isConnectionProblem(120));
     assert.ok(!isConnectionProblem('EINVALID'));

@@ -93,7 +93,7 @@ describe('dsm client TLS modes against the self-signed simulator', function () {
     const e = await rejects(c.call(ABM, 'list_tasks'), 'EFINGERPRINT');
     assert.ok(e.message.includes(`expected ${wrong}`), e.message);
     assert.ok(e.message.includes(`seen ${fp}`), e.message);
-    assert.deepEqual(e.cause, { api: 'SYNO.API.Info', method: 'query' });
+    assert.deepEqual(e.cause, { api: ABM, method: 'list_tasks' });
     assert.equal(sim.bytesReceived, 0);
     assert.equal(sim.requests.length, 0);
     assert.equal(c.state, 'error');
@@ -129,5 +129,44 @@ describe('dsm client TLS modes against the self-signed simulator', function () {
   it('no password in any message', () => {
     assert.ok(seenText.length > 5);
     for (const t of seenText) assert.ok(!t.includes(PASSWORD), t);
+  });
+});
+
+// The simulator never redirects: a tiny raw server answers discovery as text/plain JSON (which
+// must be read), then a redirect on login (which must not be followed).
+describe('dsm client: redirects and text/plain JSON (raw server)', () => {
+  it('reads JSON sent as text/plain, never follows a redirect, reports EHTTP 302', async () => {
+    const http = await import('http');
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if ((req.url ?? '').startsWith('/webapi/query.cgi')) {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset="utf-8"' });
+        res.end('{"success":true,"data":{"SYNO.API.Auth":{"path":"entry.cgi","minVersion":1,"maxVersion":6},' +
+          '"SYNO.ActiveBackupOffice365":{"path":"entry.cgi","minVersion":1,"maxVersion":1}}}');
+        return;
+      }
+      res.writeHead(302, { Location: `http://127.0.0.1:${port}/elsewhere`, 'Content-Type': 'text/html' });
+      res.end('<html><body><a href="/elsewhere">Moved</a></body></html>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const c = new DsmClient({
+      host: '127.0.0.1', port, protocol: 'http', tlsMode: 'verify', timeoutMs: 3000, maxConcurrent: 2,
+      username: 'admin', password: PASSWORD, deviceName: 'x',
+    });
+    try {
+      const e = await rejects(c.call(ABM, 'list_tasks'), 'EHTTP');
+      assert.match(e.message, /HTTP 302: "Moved"/);
+      assert.match(e.message, /redirect/);
+      assert.equal(e.cause.httpStatus, 302);
+      assert.deepEqual(seen.map((s) => s.split('?')[0]), ['GET /webapi/query.cgi', 'POST /webapi/entry.cgi']);
+      assert.ok(!seen.some((s) => s.includes('elsewhere')));
+    } finally {
+      await c.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
