@@ -82,10 +82,11 @@ export class Status implements ConnectionListener {
   connection(state: ConnectionState, detail?: ConnectionDetail): void {
     switch (state) {
       case 'connecting':
-        if (this.inFlight === 0) this.apply('connection', { fill: 'yellow', shape: 'ring', text: 'connecting' });
+        this.apply('connection', { fill: 'yellow', shape: 'ring', text: 'connecting' });
         break;
       case 'connected':
-        if (this.kind === 'connection' || this.kind === 'none') {
+        if (this.inFlight > 0) this.showRequesting('requesting');
+        else if (this.kind === 'connection' || this.kind === 'none') {
           this.apply('connection', { fill: 'green', shape: 'ring', text: 'connected' });
         }
         break;
