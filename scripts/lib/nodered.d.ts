@@ -72,9 +72,11 @@ export interface Comms {
   events: CommsEvent[];
   debug(): DebugMessage[];
   clear(): void;
-  waitForDebug(pred: (d: DebugMessage) => boolean, ms?: number, what?: string): Promise<DebugMessage>;
-  waitForDebugCount(pred: (d: DebugMessage) => boolean, count: number, ms?: number, what?: string): Promise<DebugMessage[]>;
-  waitFor(pred: (e: CommsEvent) => boolean, ms?: number, what?: string): Promise<CommsEvent>;
+  /** Number of events so far: pass it as `from` to consider only newer ones. */
+  mark(): number;
+  waitForDebug(pred: (d: DebugMessage) => boolean, ms?: number, what?: string, from?: number): Promise<DebugMessage>;
+  waitForDebugCount(pred: (d: DebugMessage) => boolean, count: number, ms?: number, what?: string, from?: number): Promise<DebugMessage[]>;
+  waitFor(pred: (e: CommsEvent) => boolean, ms?: number, what?: string, from?: number): Promise<CommsEvent>;
   close(): Promise<void>;
 }
 

@@ -224,11 +224,12 @@ async function startNodeRed(opts) {
   const nodeRedPath = opts.nodeRedPath ? path.resolve(opts.nodeRedPath) : defaultNodeRedPath();
   const settingsFile = opts.settings || path.join(userDir, 'settings.js');
   const timeoutMs = opts.timeoutMs || 60000;
-  const args = [path.join(nodeRedPath, 'red.js'), '--userDir', userDir, '--settings', settingsFile];
+  // parent-watch: Node-RED stops itself if we die without stopping it (no orphans).
+  const args = ['--require', path.join(__dirname, 'parent-watch.js'), path.join(nodeRedPath, 'red.js'), '--userDir', userDir, '--settings', settingsFile];
   if (opts.port) args.push('--port', String(opts.port));
   const child = spawn(process.execPath, args, {
     cwd: userDir,
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: '', ...(opts.env || {}) },
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: '', ...(opts.env || {}), ABM365_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -466,28 +467,37 @@ function connectComms(url, opts = {}) {
       clear() {
         events.length = 0;
       },
-      /** Resolves with the first debug message (existing or new) that `pred` accepts. */
-      waitForDebug(pred, ms = 15000, what = 'a debug message') {
-        return comms.waitFor((e) => e.topic === 'debug' && pred(e.debug), ms, what).then((e) => e.debug);
+      /** Number of events so far: pass it as `from` to wait only for newer ones. */
+      mark() {
+        return events.length;
       },
-      /** Resolves once `count` debug messages match `pred`, with them all. */
-      async waitForDebugCount(pred, count, ms = 15000, what = 'debug messages') {
-        const matching = () => comms.debug().filter(pred);
-        await comms.waitFor(() => matching().length >= count, ms, `${count} ${what}`);
+      /** Resolves with the first debug message (from index `from` on) that `pred` accepts. */
+      waitForDebug(pred, ms = 15000, what = 'a debug message', from = 0) {
+        return comms.waitFor((e) => e.topic === 'debug' && pred(e.debug), ms, what, from).then((e) => e.debug);
+      },
+      /** Resolves once `count` debug messages (from index `from` on) match `pred`, with them all. */
+      async waitForDebugCount(pred, count, ms = 15000, what = 'debug messages', from = 0) {
+        const matching = () =>
+          events
+            .slice(from)
+            .filter((e) => e.topic === 'debug' && pred(e.debug))
+            .map((e) => e.debug);
+        await comms.waitFor(() => matching().length >= count, ms, `${count} ${what}`, from);
         return matching();
       },
-      waitFor(pred, ms = 15000, what = 'a comms event') {
-        const found = events.find(pred);
+      waitFor(pred, ms = 15000, what = 'a comms event', from = 0) {
+        const found = events.slice(from).find(pred);
         if (found) return Promise.resolve(found);
         return new Promise((res, rej) => {
           const w = { pred, res };
           const t = setTimeout(() => {
             waiters.delete(w);
-            const seen = comms
-              .debug()
-              .map((d) => `${d.name || d.id}: ${JSON.stringify(d.value).slice(0, 200)}`)
+            const seen = events
+              .slice(from)
+              .filter((e) => e.topic === 'debug')
+              .map((e) => `${e.debug.name || e.debug.id}: ${JSON.stringify(e.debug.value)}`.slice(0, 300))
               .join('\n  ');
-            rej(new Error(`timed out after ${ms} ms waiting for ${what}; debug so far:\n  ${seen || '(none)'}`));
+            rej(new Error(`timed out after ${ms} ms waiting for ${what}; debug output meanwhile:\n  ${seen || '(none)'}`));
           }, ms);
           w.res = (e) => {
             clearTimeout(t);
@@ -580,8 +590,9 @@ function loadExamples(dir = EXAMPLES_DIR) {
 
 /**
  * Puts each example on its own tab and makes every `abm365-nas` reference point at ONE
- * config node built from `nas` (`{ host, port, protocol, tlsMode, fingerprint, ...,
- * credentials }`). Node ids are prefixed per example so they stay unique.
+ * config node built from the examples' own and `nas` (`{ host, port, protocol, tlsMode,
+ * fingerprint, ..., credentials }`). Node ids stay as they are, unless two examples share
+ * one: then that example's copies get the prefix `ex<N>`.
  */
 function mergeExamples(examples, nas, opts = {}) {
   const nasId = opts.nasId || 'abm365nasdemo';
@@ -591,13 +602,13 @@ function mergeExamples(examples, nas, opts = {}) {
   const configNode = { ...base, ...nasProps, id: nasId, type: 'abm365-nas' };
   delete configNode.z;
   if (credentials) configNode.credentials = credentials;
+  const seen = new Map(); // id -> how many examples hold it
+  for (const ex of examples) for (const n of ex.flow) if (n.type !== 'abm365-nas') seen.set(n.id, (seen.get(n.id) || 0) + 1);
   examples.forEach((ex, i) => {
     const prefix = `ex${i + 1}`;
-    const tabId = `${prefix}tab`;
+    const tabId = `abm365tab${i + 1}`;
     const nasIds = new Set(ex.flow.filter((n) => n.type === 'abm365-nas').map((n) => n.id));
-    const idMap = new Map();
-    for (const n of ex.flow) if (!nasIds.has(n.id)) idMap.set(n.id, `${prefix}${n.id}`);
-    const mapId = (id) => (nasIds.has(id) ? nasId : idMap.get(id) || id);
+    const mapId = (id) => (nasIds.has(id) ? nasId : seen.get(id) > 1 || id === nasId ? `${prefix}${id}` : id);
     out.push({ id: tabId, type: 'tab', label: ex.title, disabled: false, info: '', env: [] });
     for (const n of ex.flow) {
       if (nasIds.has(n.id) || n.type === 'tab') continue;
@@ -607,9 +618,7 @@ function mergeExamples(examples, nas, opts = {}) {
       if (copy.g) copy.g = mapId(copy.g);
       if (typeof copy.nas === 'string') copy.nas = mapId(copy.nas);
       if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((port) => port.map(mapId));
-      if (Array.isArray(copy.links)) copy.links = copy.links.map(mapId);
-      if (Array.isArray(copy.scope)) copy.scope = copy.scope.map(mapId);
-      if (Array.isArray(copy.nodes)) copy.nodes = copy.nodes.map(mapId);
+      for (const key of ['links', 'scope', 'nodes']) if (Array.isArray(copy[key])) copy[key] = copy[key].map(mapId);
       out.push(copy);
     }
   });
