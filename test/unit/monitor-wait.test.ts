@@ -1,0 +1,128 @@
+// Run-and-wait for the backup node, through a real Poller (short floor) and a scripted NAS.
+
+import assert from 'node:assert/strict';
+import type { TaskEntry } from '../../src/abm/types';
+import { DsmError } from '../../src/dsm/errors';
+import { Poller, waitForRunEnd } from '../../src/monitor';
+import { logLine, ScriptedNas, task } from './monitor-doubles.test';
+
+const STARTED = 1733800000;
+const FAST = { intervalMs: 5 };
+const who = { task_id: 1, task_name: 'test' };
+
+function running(start: number, exec: number): TaskEntry {
+  return task({ status: 4, job_id: 9, task_execution_id: exec, last_execution_time: start, progress_list: [{ job_id: 9 }] });
+}
+
+function idle(start: number, exec: number, extra: Partial<TaskEntry> = {}): TaskEntry {
+  return task({ status: 1, job_id: 0, task_execution_id: exec, last_execution_time: start, progress_list: [], duration: 42, ...extra });
+}
+
+function setup(): { nas: ScriptedNas; poller: Poller } {
+  const nas = new ScriptedNas();
+  return { nas, poller: new Poller(nas, { minIntervalMs: 5 }) };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function isCode(code: string) {
+  return (e: unknown): boolean => e instanceof DsmError && e.code === code;
+}
+
+describe('monitor wait for run end', () => {
+  it('waits past the previous run and the running state, then answers with the run', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [idle(STARTED - 3600, 1)]; // the previous run, not ours
+    const done = waitForRunEnd(poller, who, STARTED, 5_000, undefined, FAST);
+    await sleep(30);
+    nas.tasks = [running(STARTED + 1, 2)];
+    await sleep(30);
+    nas.tasks = [idle(STARTED + 1, 2, { error_mail: 2, task_status_error_code: 8 })];
+    nas.write(logLine(STARTED + 43, 'Backup task [test] failed.', { category: 0, log_type: 2, task_execution_id: 2, error_code: 8 }));
+    const p = await done;
+    assert.deepEqual(
+      { ...p, services: undefined },
+      { task_id: 1, task_name: 'test', result: 'error', started_at: STARTED + 1, ended_at: STARTED + 43, duration: 42, errors: 2, warnings: 0, services: undefined },
+    );
+    assert.deepEqual(p.services.mail, { processed: 1, warning: 0, error: 2 });
+    assert.equal(poller.size, 0, 'unsubscribed');
+    poller.close();
+  });
+
+  it('a run that ended before the first poll is found by its start time', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [idle(STARTED, 2)];
+    nas.write(logLine(STARTED + 5, 'Backup task [test] was canceled.', { category: 0, log_type: 1, task_execution_id: 2 }));
+    const p = await waitForRunEnd(poller, who, STARTED + 2, 5_000, undefined, FAST); // host clock 2 s ahead
+    assert.equal(p.result, 'cancelled');
+    poller.close();
+  });
+
+  it('a run seen running counts, whatever the clocks say', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [running(STARTED - 600, 2)]; // NAS clock 10 minutes behind
+    const done = waitForRunEnd(poller, who, STARTED, 5_000, undefined, FAST);
+    await sleep(30);
+    nas.tasks = [idle(STARTED - 600, 2)];
+    assert.equal((await done).result, 'success');
+    poller.close();
+  });
+
+  it('times out with ETIMEDOUT, saying the run was not cancelled, and cleans up', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [running(STARTED, 2)];
+    await assert.rejects(waitForRunEnd(poller, who, STARTED, 60, undefined, FAST), (e: unknown) => {
+      assert.ok(isCode('ETIMEDOUT')(e));
+      assert.match((e as Error).message, /still running after 0 s/);
+      assert.match((e as Error).message, /not cancelled/);
+      return true;
+    });
+    assert.equal(poller.size, 0);
+    poller.close();
+  });
+
+  it('abort rejects with ECLOSED and unsubscribes; an aborted signal rejects at once', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [running(STARTED, 2)];
+    const ac = new AbortController();
+    const done = waitForRunEnd(poller, who, STARTED, 60_000, ac.signal, FAST);
+    await sleep(20);
+    ac.abort();
+    await assert.rejects(done, isCode('ECLOSED'));
+    assert.equal(poller.size, 0);
+    await assert.rejects(waitForRunEnd(poller, who, STARTED, 60_000, ac.signal, FAST), isCode('ECLOSED'));
+    assert.equal(poller.size, 0);
+    poller.close();
+  });
+
+  it('poll errors do not end the wait; a task that disappears does (ENOTASK)', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [running(STARTED, 2)];
+    nas.failWith = new DsmError('connect ECONNREFUSED', 'ECONNREFUSED');
+    const done = waitForRunEnd(poller, who, STARTED, 5_000, undefined, FAST);
+    await sleep(30);
+    nas.failWith = undefined;
+    await sleep(20);
+    nas.tasks = [];
+    await assert.rejects(done, isCode('ENOTASK'));
+    assert.equal(poller.size, 0);
+    poller.close();
+  });
+
+  it('many waits share one poller', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [running(STARTED, 2), task({ ...running(STARTED, 7), task_id: 2, task_name: 'sales' })];
+    const waits = [
+      waitForRunEnd(poller, who, STARTED, 5_000, undefined, FAST),
+      waitForRunEnd(poller, who, STARTED, 5_000, undefined, FAST),
+      waitForRunEnd(poller, { task_id: 2, task_name: 'sales' }, STARTED, 5_000, undefined, FAST),
+    ];
+    await sleep(20);
+    assert.equal(poller.size, 3);
+    nas.tasks = [idle(STARTED, 2), task({ ...idle(STARTED, 7), task_id: 2, task_name: 'sales' })];
+    const results = await Promise.all(waits);
+    assert.deepEqual(results.map((r) => r.task_id), [1, 1, 2]);
+    assert.equal(poller.size, 0);
+    poller.close();
+  });
+});
