@@ -1,6 +1,7 @@
 // node-red-node-test-helper with types, started on the Node-RED that NODE_RED_PATH names (CI
 // reruns the node tests on Node-RED 3.1 that way) or the dev dependency, plus the simulator and
 // small flow builders for the node tests.
+import { createHook } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { EventEmitter } from 'node:events';
@@ -210,10 +211,36 @@ export function statuses(node: TestNode): Record<string, unknown>[] {
   return node.status.getCalls().map((c) => c.args[0] as Record<string, unknown>);
 }
 
-/** Active timers and handles of the process (for "close leaves no timer" checks). */
+/** Active timers of the process that keep it alive (unref'd ones are not counted). */
 export function activeTimers(): number {
   const p = process as unknown as { getActiveResourcesInfo?: () => string[] };
   return (p.getActiveResourcesInfo?.() ?? []).filter((r) => r === 'Timeout').length;
+}
+
+/**
+ * Every timer (ref'd or not) that the package's runtime code (src/nodes, src/monitor, src/dsm,
+ * src/abm; not the simulator) creates from now on and that has not fired or been cleared yet,
+ * with the frame that created it: for "close leaves no timer" checks. stop() ends tracking.
+ */
+export function trackTimers(): { pending(): string[]; stop(): void } {
+  const live = new Map<number, string>();
+  const ours = /[\\/]src[\\/](nodes|monitor|dsm|abm)[\\/]/;
+  const hook = createHook({
+    init(id, type) {
+      if (type !== 'Timeout') return;
+      const frames = (new Error().stack ?? '').split('\n');
+      const frame = frames.find((l) => ours.test(l));
+      if (frame) live.set(id, frame.trim());
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  });
+  hook.enable();
+  return {
+    pending: () => [...live.values()],
+    stop: () => hook.disable(),
+  };
 }
 
 export type { Simulator };
