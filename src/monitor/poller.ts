@@ -206,6 +206,7 @@ export class Poller {
       if (this.closed) return;
       const err = asError(e);
       for (const s of [...this.subs]) {
+        s.waiting = false;
         try {
           s.sub.onError(err);
         } catch {
@@ -223,6 +224,7 @@ export class Poller {
       const snapshot: Snapshot = { at, ...snapshotBase, logs };
       const prev = s.last;
       s.last = snapshot;
+      s.waiting = false; // joined during this poll: served by it
       try {
         s.sub.onSnapshot(snapshot, prev);
       } catch (e) {

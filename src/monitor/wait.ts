@@ -13,6 +13,12 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Tolerance, in seconds, between the host's clock (startedAfter) and the NAS's run start. Default 5. */
   slackSeconds?: number;
+  /**
+   * The task's list_tasks entry as read before the run was started, where the caller has it:
+   * then a run is ours when its start or execution id differs from that one's, which needs no
+   * clock agreement and never takes a previous run that ended just before for ours.
+   */
+  before?: Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'>;
 }
 
 export const DEFAULT_WAIT_INTERVAL_MS = 10_000;
@@ -38,6 +44,13 @@ export function waitForRunEnd(
     return Promise.reject(new DsmError(`stopped waiting for ${label}: closed`, 'ECLOSED', { api: API, method: 'list_tasks' }));
   }
   const slack = options.slackSeconds ?? DEFAULT_SLACK_S;
+  const before = options.before;
+  const isOurs = (entry: TaskEntry, start: number): boolean => {
+    if (before === undefined) return start > 0 && start >= startedAfter - slack;
+    const exec = toNumber(entry.task_execution_id, 0);
+    const execBefore = toNumber(before.task_execution_id, 0);
+    return start > toNumber(before.last_execution_time, 0) || (exec > 0 && execBefore > 0 && exec !== execBefore);
+  };
   return new Promise<RunEndPayload>((resolve, reject) => {
     let settled = false;
     let sawRunning = false;
@@ -71,7 +84,7 @@ export function waitForRunEnd(
         return;
       }
       const start = toNumber(entry.last_execution_time, 0);
-      if (sawRunning || (start > 0 && start >= startedAfter - slack)) {
+      if (sawRunning || isOurs(entry, start)) {
         const payload = runEndPayload(entry, findRunLine(entry, s));
         finish(() => resolve(payload));
       }

@@ -58,6 +58,20 @@ describe('monitor wait for run end', () => {
     poller.close();
   });
 
+  it('with the entry read before the start, a previous run that just ended is not taken for ours', async () => {
+    const { nas, poller } = setup();
+    const previous = idle(STARTED - 2, 1); // ended a moment ago, within the clock slack
+    nas.tasks = [previous];
+    const done = waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, before: previous });
+    let settled = false;
+    void done.then(() => (settled = true));
+    await sleep(40);
+    assert.equal(settled, false);
+    nas.tasks = [idle(STARTED - 2, 2, { warning_drive: 1 })]; // same second, the next execution
+    assert.equal((await done).result, 'warning');
+    poller.close();
+  });
+
   it('a run seen running counts, whatever the clocks say', async () => {
     const { nas, poller } = setup();
     nas.tasks = [running(STARTED - 600, 2)]; // NAS clock 10 minutes behind
