@@ -139,7 +139,10 @@ async function main() {
   if (deployExamples) {
     const examples = h.loadExamples();
     const flows = h.mergeExamples(examples, { ...nas, credentials: { username: SIM_USER, password: SIM_PASSWORD } }, { nasId: DEMO_NAS_ID });
+    const mark = nr.mark();
     await h.deployFlows(nr.url, flows);
+    // The answer comes before the flows have started: wait, so the summary comes last.
+    await nr.waitFor(/Started flows|Waiting for missing types/, 15000, mark).catch(() => {});
     say(`loaded ${examples.length} example flows, one tab each, sharing the config node "${nas.name}"`);
   } else {
     say('kept your flows from the last run (npm start -- --reset loads the examples again)');

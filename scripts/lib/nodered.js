@@ -100,6 +100,25 @@ function packInputsHash(root) {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * True when dist/ was built after the last change to its sources and holds every node's
+ * .js and .html (as right after `npm test`'s own build): no need to build again.
+ */
+function distIsFresh(root) {
+  const dist = path.join(root, 'dist');
+  if (!fs.existsSync(dist)) return false;
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  for (const js of Object.values((pkg['node-red'] && pkg['node-red'].nodes) || {})) {
+    if (!fs.existsSync(path.join(root, js)) || !fs.existsSync(path.join(root, js.replace(/\.js$/, '.html')))) return false;
+  }
+  const inputs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.js', 'src', 'nodes'].flatMap((rel) => listFiles(path.join(root, rel)));
+  const built = listFiles(dist);
+  if (built.length === 0) return false;
+  const newestInput = Math.max(...inputs.map((f) => fs.statSync(f).mtimeMs));
+  const oldestBuilt = Math.min(...built.map((f) => fs.statSync(f).mtimeMs));
+  return oldestBuilt > newestInput;
+}
+
 function run(cmd, args, opts = {}) {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, ...opts });
@@ -123,8 +142,10 @@ async function packPackage(root = repoRoot, opts = {}) {
     if (tgz) return path.join(keyed, tgz);
   }
   const log = opts.log || (() => {});
-  log('building the package');
-  run(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root });
+  if (opts.force || !distIsFresh(root)) {
+    log('building the package');
+    run(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root });
+  }
   // Pack into a private folder, then rename: a parallel run never sees half a tarball.
   fs.mkdirSync(cacheDir, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(cacheDir, `.tmp-${key}-`));
