@@ -1,8 +1,8 @@
 // `abm365-backup`: run or cancel a task's backup (or every task's). With wait for completion,
 // output 2 sends one msg per task when its run ends, through the config node's shared poller.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { cancelBackupRun, startBackup } from '../abm';
-import type { CancelActionResult, RunActionResult } from '../abm';
+import { cancelBackupRun, listTasks, startBackup } from '../abm';
+import type { CancelActionResult, RunActionResult, TaskEntry } from '../abm';
 import { isDsmError } from '../dsm/errors';
 import { waitForRunEnd } from '../monitor';
 import { testMinIntervalMs } from './shared/config';
@@ -29,6 +29,12 @@ interface BackupSettings {
 type BackupDef = NodeDef & BackupSettings;
 type NoCredentials = Record<string, never>;
 
+type Before = Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'>;
+
+function pickBefore(t: TaskEntry): Before {
+  return { last_execution_time: t.last_execution_time, task_execution_id: t.task_execution_id };
+}
+
 function count<T>(r: T | T[], ok: (x: T) => boolean): string {
   const list = Array.isArray(r) ? r : [r];
   return `${list.filter(ok).length}/${list.length}`;
@@ -50,7 +56,13 @@ const init = function (RED: NodeAPI): void {
     };
 
     /** Output 2: one msg per task when its run ends; errors (timeout) go to Catch with that msg. */
-    const waitFor = (task: { task_id: number; task_name: string }, startedAfter: number, timeoutMs: number, msg: NodeMessage): void => {
+    const waitFor = (
+      task: { task_id: number; task_name: string },
+      startedAfter: number,
+      before: Before | undefined,
+      timeoutMs: number,
+      msg: NodeMessage,
+    ): void => {
       const nas = flow.nas;
       if (!nas || flow.closed) return;
       // Copied now: downstream nodes may change the msg that went out on output 1.
@@ -67,7 +79,8 @@ const init = function (RED: NodeAPI): void {
         node.error(asNodeError(err), base);
         return;
       }
-      waitForRunEnd(poller, task, startedAfter, timeoutMs, ac.signal, min !== undefined ? { intervalMs: min } : {})
+      const options = { ...(min !== undefined ? { intervalMs: min } : {}), ...(before ? { before } : {}) };
+      waitForRunEnd(poller, task, startedAfter, timeoutMs, ac.signal, options)
         .then((end) => {
           waits.delete(ac);
           if (flow.closed) return;
@@ -107,15 +120,25 @@ const init = function (RED: NodeAPI): void {
           summary: (r) => (Array.isArray(r) ? `cancelled ${count(r, (x) => x.cancelled)}` : r.cancelled ? 'cancelled' : String(r.reason)),
         });
       }
+      // With a wait, the task entries read before the start tell our run from an earlier one
+      // without relying on the NAS clock agreeing with ours.
+      const before = new Map<number, Before>();
       return step<RunActionResult | RunActionResult[]>({
         topic: 'run',
-        run: (nas) => startBackup(nas.client(), ref),
+        run: async (nas) => {
+          const c = nas.client();
+          if (wait) {
+            for (const t of (await listTasks(c)).tasks) before.set(Number(t.task_id), pickBefore(t));
+          }
+          return startBackup(c, ref);
+        },
         summary: (r) => (Array.isArray(r) ? `started ${count(r, (x) => x.started)}` : r.started ? 'started' : String(r.reason)),
         after: (r, sent) => {
           if (!wait) return;
           // Started now or already running: either way the caller wants to hear when it ends.
           for (const one of Array.isArray(r) ? r : [r]) {
-            waitFor({ task_id: one.task_id, task_name: one.task_name }, startedAfter, timeoutS * 1000, sent);
+            const task = { task_id: one.task_id, task_name: one.task_name };
+            waitFor(task, startedAfter, before.get(one.task_id), timeoutS * 1000, sent);
           }
         },
       });

@@ -146,6 +146,20 @@ describe('abm365-backup', function () {
     assert.equal(failed.tag, 'b');
   });
 
+  it('wait for completion of a run that was already running: output 2 when it ends', async () => {
+    sim.abm.runSeconds = 30;
+    sim.abm.startRun(1);
+    await deploy({ action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '20' });
+    const ended = nextMessage(helper.getNode('out2'), 10000);
+    const first = await send();
+    assert.equal((first.payload as { reason: string }).reason, 'already running');
+    const seen = sim.callsTo('list_tasks').length;
+    await until(() => sim.callsTo('list_tasks').length >= seen + 1, 5000, 'a wait poll');
+    sim.abm.finishRun(1, 'warning');
+    const done = await ended;
+    assert.equal((done.payload as { result: string }).result, 'warning');
+  });
+
   it('wait timeout: a clear ETIMEDOUT error to Catch, the run is left alone', async () => {
     sim.abm.runSeconds = 30;
     await deploy({ action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '1' });
