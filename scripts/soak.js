@@ -1,0 +1,607 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run soak -- --minutes N [--json] [--check] [--seed S] [--echo]`
+//
+// A real Node-RED (the package installed from its packed tarball) with monitors and periodic
+// query/backup flows on two config nodes, each against its own simulated NAS (one plain HTTP,
+// one HTTPS with a pinned fingerprint). The NASes live in a child process (scripts/soak/
+// sim-child.js) that injects faults at random: killed sessions, restarts (NAS reboots), HTML
+// 502 pages, answers slower than the timeout, dropped connections and malformed JSON; it also
+// starts runs by itself, like a schedule. At the end it prints what was sent and answered, the
+// errors (all of them must reach a Catch node), runs ended on the NAS against the monitors'
+// finished/failed events (each exactly once), logins against session kills and restarts,
+// unhandled rejections in Node-RED's log, and the RSS of the Node-RED process.
+//   --json   the last line is one JSON object with the figures
+//   --check  exit 1 when an invariant fails
+// Bounded: it stops by itself, and ends every process it started.
+const { fork } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const h = require('./lib/nodered');
+
+const root = path.resolve(__dirname, '..');
+
+// ---------------------------------------------------------------------------------------
+// Arguments
+
+function parseArgs(argv) {
+  const opts = { minutes: 10, json: false, check: false, echo: false, seed: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => (inline !== undefined ? inline : argv[++i]);
+    if (flag === '--minutes') opts.minutes = Number(value());
+    else if (flag === '--json') opts.json = true;
+    else if (flag === '--check') opts.check = true;
+    else if (flag === '--echo') opts.echo = true;
+    else if (flag === '--seed') opts.seed = String(value());
+    else if (flag === '-h' || flag === '--help') {
+      console.log('Usage: node scripts/soak.js [--minutes N] [--json] [--check] [--seed S] [--echo]');
+      process.exit(0);
+    } else {
+      console.error(`soak: unknown argument ${a}`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isFinite(opts.minutes) || opts.minutes <= 0 || opts.minutes > 24 * 60) {
+    console.error('soak: --minutes needs a number of minutes (0 < N <= 1440)');
+    process.exit(2);
+  }
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const short = opts.minutes <= 2;
+
+// A small seeded generator, so that a run can be repeated (--seed).
+const seed = opts.seed || crypto.randomBytes(4).toString('hex');
+let rngState = crypto.createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
+function random() {
+  // xorshift32
+  rngState ^= rngState << 13;
+  rngState >>>= 0;
+  rngState ^= rngState >>> 17;
+  rngState ^= rngState << 5;
+  rngState >>>= 0;
+  return rngState / 0x100000000;
+}
+const between = (lo, hi) => lo + random() * (hi - lo);
+const pick = (list) => list[Math.floor(random() * list.length)];
+function weighted(items) {
+  const total = items.reduce((s, it) => s + it.weight, 0);
+  let r = random() * total;
+  for (const it of items) {
+    r -= it.weight;
+    if (r < 0) return it;
+  }
+  return items[items.length - 1];
+}
+
+// Progress goes to stderr: stdout carries the summary (and the JSON line last).
+const log = (line) => process.stderr.write(`soak: ${line}\n`);
+// Folders to remove however the soak ends.
+const tempDirs = new Set();
+function removeTempDirs() {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+// ---------------------------------------------------------------------------------------
+// Settings of the run
+
+const TIMEOUT_S = 2; // request timeout of both config nodes: "slow" faults answer later
+const MONITOR_INTERVAL_S = 1; // ABM365_MIN_INTERVAL_MS lowers the 10 s floor for the soak
+const RUN_SECONDS = 2;
+const NASES = [
+  { name: 'nasA', https: false, password: 'S0ak-pässwörd+#&%=A' },
+  { name: 'nasB', https: true, password: 'S0ak-pässwörd+#&%=B' },
+];
+
+/** The operations fed by injects: weight, node type and settings, outputs. */
+const OPS = [
+  { op: 'tasks', weight: 3, type: 'abm365-query', props: { operation: 'tasks', task: '', taskType: 'all' } },
+  { op: 'task', weight: 2, type: 'abm365-query', props: { operation: 'task', task: 'Contoso mail', taskType: 'str' } },
+  { op: 'settings', weight: 1, type: 'abm365-query', props: { operation: 'settings', task: 'task', taskType: 'msg' } },
+  { op: 'task-log', weight: 2, type: 'abm365-query', props: { operation: 'task-log', task: 'task', taskType: 'msg', keyword: '', offset: '0', limit: '50', allPages: false } },
+  { op: 'package-log', weight: 2, type: 'abm365-query', props: { operation: 'package-log', task: '', taskType: 'all', keyword: '', offset: '0', limit: '50', allPages: false } },
+  { op: 'workers', weight: 1, type: 'abm365-query', props: { operation: 'workers', task: '', taskType: 'all' } },
+  { op: 'run', weight: 2, type: 'abm365-backup', outputs: 2, props: { action: 'run', task: 'task', taskType: 'msg', waitForCompletion: true, waitTimeout: '120' } },
+  { op: 'cancel', weight: 0.5, type: 'abm365-backup', outputs: 2, props: { action: 'cancel', task: 'task', taskType: 'msg', waitForCompletion: false, waitTimeout: '120' } },
+];
+
+function debugNode(id, z, complete, name) {
+  return { id, type: 'debug', z, name, active: true, tosidebar: true, console: false, tostatus: false, complete, targetType: complete === 'true' ? 'full' : 'msg', statusVal: '', statusType: 'auto', x: 0, y: 0, wires: [] };
+}
+
+/** One tab per NAS: its config node, a monitor, one inject -> node -> debug per operation, a Catch. */
+function buildFlows(nases) {
+  const flows = [];
+  const roles = new Map(); // debug id -> { nas, role, op }
+  const injects = [];
+  for (const nas of nases) {
+    const z = `${nas.name}-tab`;
+    const cfg = `${nas.name}-cfg`;
+    flows.push({ id: z, type: 'tab', label: `soak ${nas.name}`, disabled: false, info: '', env: [] });
+    flows.push({
+      id: cfg,
+      type: 'abm365-nas',
+      name: nas.name,
+      host: '127.0.0.1',
+      port: String(nas.port),
+      protocol: nas.https ? 'https' : 'http',
+      tlsMode: nas.https ? 'fingerprint' : 'verify',
+      fingerprint: nas.fingerprint256 || '',
+      timeout: String(TIMEOUT_S),
+      maxConcurrent: '4',
+      version: 1,
+      credentials: { username: 'admin', password: nas.password },
+    });
+    // The monitor: events of every task; the HTTPS NAS's also reports error lines of the package log.
+    const mon = `${nas.name}-monitor`;
+    flows.push({
+      id: mon,
+      type: 'abm365-monitor',
+      z,
+      name: `monitor ${nas.name}`,
+      nas: cfg,
+      task: '',
+      taskType: 'all',
+      interval: String(MONITOR_INTERVAL_S),
+      failOnWarning: false,
+      logLevel: nas.https ? 'error' : 'none',
+      format: 'events',
+      staleHours: '24',
+      version: 1,
+      x: 0,
+      y: 0,
+      wires: [[`${mon}-out`]],
+    });
+    flows.push(debugNode(`${mon}-out`, z, 'true', `events ${nas.name}`));
+    roles.set(`${mon}-out`, { nas: nas.name, role: 'event' });
+    for (const o of OPS) {
+      const id = `${nas.name}-${o.op}`;
+      const inj = `${id}-inj`;
+      flows.push({ id: inj, type: 'inject', z, name: o.op, props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', payload: '', payloadType: 'date', x: 0, y: 0, wires: [[id]] });
+      const wires = [[`${id}-out`]];
+      flows.push(debugNode(`${id}-out`, z, 'soak_id', `${o.op} out`));
+      roles.set(`${id}-out`, { nas: nas.name, role: 'answer', op: o.op });
+      if (o.outputs === 2) {
+        wires.push([`${id}-done`]);
+        flows.push(debugNode(`${id}-done`, z, 'true', `${o.op} done`));
+        roles.set(`${id}-done`, { nas: nas.name, role: 'done', op: o.op });
+      }
+      flows.push({ id, type: o.type, z, name: `${o.op} ${nas.name}`, nas: cfg, version: 1, x: 0, y: 0, wires, ...o.props });
+      injects.push({ id: inj, node: id, nas: nas.name, op: o.op, weight: o.weight, wantsTask: o.props.taskType === 'msg' });
+    }
+    flows.push({ id: `${nas.name}-catch`, type: 'catch', z, name: '', scope: null, uncaught: false, x: 0, y: 0, wires: [[`${nas.name}-caught`]] });
+    flows.push(debugNode(`${nas.name}-caught`, z, 'true', `caught ${nas.name}`));
+    roles.set(`${nas.name}-caught`, { nas: nas.name, role: 'caught' });
+  }
+  return { flows, roles, injects };
+}
+
+// ---------------------------------------------------------------------------------------
+// The simulators' process
+
+function startSimulators(simDir, specs) {
+  const child = fork(path.join(__dirname, 'soak', 'sim-child.js'), [simDir, JSON.stringify(specs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map();
+  let nextId = 1;
+  let exited = false;
+  const exitPromise = new Promise((resolve) => child.once('exit', resolve));
+  child.once('exit', () => {
+    exited = true;
+    for (const p of pending.values()) p.reject(new Error('the simulators process exited'));
+    pending.clear();
+  });
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the simulators did not start within 20 s')), 20000);
+    child.on('message', (m) => {
+      if (m && m.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m.nases);
+        return;
+      }
+      const p = m && pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(m.error));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the simulators process exited (${code}) before it was ready`));
+    });
+  });
+  const handle = {
+    ready,
+    call(cmd, args = {}) {
+      if (exited) return Promise.reject(new Error('the simulators process has exited'));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        child.send({ id, cmd, ...args });
+      });
+    },
+    async stop() {
+      if (exited) return;
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      try {
+        await Promise.race([handle.call('stop').catch(() => undefined), exitPromise]);
+        await exitPromise;
+      } finally {
+        clearTimeout(killer);
+      }
+    },
+    killNow() {
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+  h.track(handle);
+  return handle;
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (m) return Math.round((Number(m[1]) / 1024) * 10) / 10;
+  } catch {
+    /* not Linux: ps below */
+  }
+  try {
+    const out = require('node:child_process').execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
+    return Math.round((Number(out.trim()) / 1024) * 10) / 10;
+  } catch {
+    return null;
+  }
+}
+
+async function until(check, ms, step = 200) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > end) return false;
+    await h.sleep(step);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The soak
+
+async function main() {
+  const startedAt = Date.now();
+  const runMs = Math.round(opts.minutes * 60000);
+  log(`seed ${seed}; ${opts.minutes} min of faults against 2 simulated NASes`);
+
+  const tarball = await h.packPackage(root, { log });
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-soak-'));
+  tempDirs.add(userDir);
+  let nr;
+  let comms;
+  let sims;
+  const finish = async () => {
+    await comms?.close().catch(() => undefined);
+    await nr?.stop().catch(() => undefined);
+    await sims?.stop().catch(() => undefined);
+    await h.stopAll();
+    removeTempDirs();
+  };
+
+  try {
+    log('installing the package into a fresh userDir');
+    await h.installUserDir(userDir, tarball);
+    const installed = path.join(userDir, 'node_modules', '@abm365', 'node-red-synology', 'dist', 'simulator');
+    const simDir = fs.existsSync(installed) ? installed : path.join(root, 'dist', 'simulator');
+
+    sims = startSimulators(
+      simDir,
+      NASES.map((n) => ({ name: n.name, https: n.https, password: n.password, tasks: 'demo', runSeconds: RUN_SECONDS, failEvery: 0, sessionIdleSeconds: 3600, blockAfter: 10 })),
+    );
+    const ready = await sims.ready;
+    const nases = NASES.map((n) => ({ ...n, ...ready.find((r) => r.name === n.name) }));
+    const taskIds = Object.fromEntries(nases.map((n) => [n.name, n.tasks.map((t) => t.task_id)]));
+
+    const port = await h.freePort();
+    h.writeSettings(userDir, { port, credentialSecret: 'soak-only', extra: { debugMaxLength: 100000 } });
+    nr = await h.startNodeRed({ userDir, port, echo: opts.echo, env: { ABM365_MIN_INTERVAL_MS: String(MONITOR_INTERVAL_S * 1000) } });
+    comms = await h.connectComms(nr.url);
+    const { flows, roles, injects } = buildFlows(nases);
+    const logFrom = nr.mark();
+    const { rev } = await h.deployFlows(nr.url, flows);
+    await h.waitForDeploy(comms, rev, 30000);
+
+    // Every monitor has its baseline once its status shows a poll ("hh:mm · N running, N failing").
+    const monitorIds = nases.map((n) => `${n.name}-monitor`);
+    for (const id of monitorIds) {
+      await comms.waitFor((e) => e.topic === `status/${id}` && /running/.test(String(e.data && e.data.text)), 30000, `the first poll of ${id}`);
+    }
+    await sims.call('mark');
+    const eventsFrom = comms.mark();
+    const rssStart = rssMb(nr.pid);
+    log(`Node-RED ${nr.url} (pid ${nr.pid}, ${rssStart} MB); soaking until ${new Date(Date.now() + runMs).toISOString()}`);
+
+    // ---- the load ------------------------------------------------------------------------
+    const endAt = Date.now() + runMs;
+    const sent = new Map(); // soak_id -> { nas, op, node }
+    const faultCounts = {};
+    const count = (k) => (faultCounts[k] = (faultCounts[k] || 0) + 1);
+    const restarting = new Set();
+    const restartWork = [];
+    let injectFailures = 0;
+    let seq = 0;
+
+    const injectLoop = async () => {
+      while (Date.now() < endAt) {
+        const inj = weighted(injects);
+        const soakId = `s${++seq}`;
+        const props = [
+          { p: 'payload', v: '', vt: 'date' },
+          { p: 'soak_id', v: soakId, vt: 'str' },
+        ];
+        if (inj.wantsTask) props.push({ p: 'task', v: String(pick(taskIds[inj.nas])), vt: 'num' });
+        try {
+          const res = await h.request('POST', `${nr.url}/inject/${inj.id}`, { body: { __user_inject_props__: props }, timeoutMs: 10000 });
+          if (res.status === 200) sent.set(soakId, { nas: inj.nas, op: inj.op, node: inj.node });
+          else injectFailures++;
+        } catch {
+          injectFailures++;
+        }
+        await h.sleep(between(150, 450));
+      }
+    };
+
+    // "Schedules" on the NAS: runs that nobody in the flow asked for.
+    const scheduleLoop = async (nas) => {
+      while (Date.now() < endAt) {
+        await h.sleep(between(2500, 6000));
+        if (Date.now() >= endAt || restarting.has(nas)) continue;
+        await sims.call('startRun', { nas }).catch(() => undefined);
+      }
+    };
+
+    const faultKinds = [
+      { kind: 'kill', weight: 2 },
+      { kind: 'html502', weight: 2 },
+      { kind: 'delay', weight: 2 },
+      { kind: 'drop', weight: 2 },
+      { kind: 'malformed', weight: 2 },
+    ];
+    const faultLoop = async () => {
+      while (Date.now() < endAt) {
+        await h.sleep(between(3000, 7000));
+        if (Date.now() >= endAt) break;
+        const nas = pick(NASES).name;
+        const { kind } = weighted(faultKinds);
+        count(kind);
+        if (kind === 'kill') {
+          await sims.call('kill', { nas }).catch(() => undefined);
+          continue;
+        }
+        // ABM365 calls only: a fault on the login would count a session the client never got.
+        const spec = { kind, api: 'SYNO.ActiveBackupOffice365', times: 1 + Math.floor(random() * 2) };
+        if (kind === 'delay') spec.delayMs = Math.round(TIMEOUT_S * 1000 + between(800, 2000));
+        await sims.call('fault', { nas, spec }).catch(() => undefined);
+      }
+    };
+
+    const restartLoop = async (nas) => {
+      const [gapLo, gapHi] = short ? [25000, 45000] : [60000, 120000];
+      const [downLo, downHi] = short ? [3000, 8000] : [10000, 30000];
+      await h.sleep(between(gapLo / 2, gapHi / 2));
+      while (Date.now() < endAt) {
+        const downMs = Math.round(between(downLo, downHi));
+        if (Date.now() + downMs + 2000 >= endAt) break;
+        count('restart');
+        restarting.add(nas);
+        const work = sims
+          .call('restart', { nas, downMs })
+          .catch(() => undefined)
+          .finally(() => restarting.delete(nas));
+        restartWork.push(work);
+        await work;
+        await h.sleep(between(gapLo, gapHi));
+      }
+    };
+
+    await Promise.all([injectLoop(), faultLoop(), ...NASES.map((n) => scheduleLoop(n.name)), ...NASES.map((n) => restartLoop(n.name))]);
+
+    // ---- drain: no new load, let every run end and every message come back -----------------
+    log('load stopped; draining');
+    for (const n of NASES) await sims.call('clearFaults', { nas: n.name });
+    await Promise.all(restartWork);
+    await until(async () => {
+      const s = await sims.call('stats');
+      return Object.values(s).every((x) => x.running === 0 && !x.restarting);
+    }, 60000);
+    const answeredIds = () => new Set(comms.debug().filter((d) => roles.get(d.id) && roles.get(d.id).role === 'answer').map((d) => String(d.value)));
+    const caughtIds = () =>
+      new Set(
+        comms
+          .debug()
+          .filter((d) => roles.get(d.id) && roles.get(d.id).role === 'caught' && d.value && d.value.soak_id !== undefined)
+          .map((d) => String(d.value.soak_id)),
+      );
+    await until(() => {
+      const a = answeredIds();
+      const c = caughtIds();
+      for (const id of sent.keys()) if (!a.has(id) && !c.has(id)) return false;
+      return true;
+    }, 40000);
+    // A few more monitor polls (1 s apart) for the runs that ended last.
+    await h.sleep(Math.max(5000, MONITOR_INTERVAL_S * 5000));
+
+    // ---- figures ---------------------------------------------------------------------------
+    const rssEnd = rssMb(nr.pid);
+    const stats = await sims.call('stats');
+    const runs = await sims.call('runs');
+    const debug = comms.events.slice(eventsFrom).filter((e) => e.topic === 'debug').map((e) => e.debug);
+    const nrLog = nr.logs().slice(logFrom);
+
+    // Messages: each injected msg answered once or caught once (a caught error of a backup's
+    // wait for completion comes after its answer and counts apart).
+    const answers = new Map();
+    const catches = new Map();
+    let waitErrors = 0;
+    let monitorErrors = 0;
+    let otherCatches = 0;
+    let completions = 0;
+    const events = [];
+    const caughtCodes = {};
+    for (const d of debug) {
+      const role = roles.get(d.id);
+      if (!role) continue;
+      if (role.role === 'answer') answers.set(String(d.value), (answers.get(String(d.value)) || 0) + 1);
+      else if (role.role === 'done') completions++;
+      else if (role.role === 'event') events.push({ nas: role.nas, msg: d.value });
+      else if (role.role === 'caught') {
+        const m = d.value || {};
+        const code = m.error && m.error.code !== undefined ? String(m.error.code) : '(none)';
+        caughtCodes[code] = (caughtCodes[code] || 0) + 1;
+        const source = m.error && m.error.source ? m.error.source.id : undefined;
+        if (m.soak_id === undefined) {
+          if (source && String(source).endsWith('-monitor')) monitorErrors++;
+          else otherCatches++;
+        } else if (answers.has(String(m.soak_id))) waitErrors++;
+        else catches.set(String(m.soak_id), (catches.get(String(m.soak_id)) || 0) + 1);
+      }
+    }
+    let lostMessages = 0;
+    let doubledMessages = 0;
+    for (const id of sent.keys()) {
+      const a = answers.get(id) || 0;
+      const c = catches.get(id) || 0;
+      if (a + c === 0) lostMessages++;
+      else if (a + c > 1) doubledMessages++;
+    }
+    const answeredCount = [...sent.keys()].filter((id) => answers.has(id)).length;
+    const caughtInjected = [...sent.keys()].filter((id) => !answers.has(id) && catches.has(id)).length;
+    const errorsCaught = [...catches.values()].reduce((s, n) => s + n, 0) + waitErrors + monitorErrors + otherCatches;
+    const errorLines = nrLog.split('\n').filter((l) => /\[error\]/.test(l));
+    const unhandled = (nrLog.match(/Unhandled|unhandledRejection|uncaught/gi) || []).length;
+
+    // Runs: every run that ended on a NAS (category-0 line) -> exactly one finished/failed event.
+    const ended = [];
+    for (const n of NASES) for (const r of runs[n.name]) ended.push({ nas: n.name, ...r });
+    const endEvents = events.filter((e) => e.msg && (e.msg.topic === 'finished' || e.msg.topic === 'failed'));
+    const reported = new Map(); // run index -> times
+    let unmatchedEvents = 0;
+    let wrongResult = 0;
+    const resultOf = (r) => (/partially completed/.test(r.description) ? 'warning' : /failed/.test(r.description) ? 'error' : /cancel/.test(r.description) ? 'cancelled' : 'success');
+    for (const e of endEvents) {
+      const p = e.msg.payload || {};
+      const exec = p.log && p.log.task_execution_id !== undefined ? Number(p.log.task_execution_id) : undefined;
+      let idx = ended.findIndex((r) => r.nas === e.nas && r.task_id === Number(p.task_id) && p.started_at !== undefined && r.start === Number(p.started_at));
+      if (idx < 0 && exec !== undefined) idx = ended.findIndex((r) => r.nas === e.nas && r.task_id === Number(p.task_id) && r.execution_id === exec);
+      if (idx < 0) {
+        unmatchedEvents++;
+        continue;
+      }
+      reported.set(idx, (reported.get(idx) || 0) + 1);
+      const expected = resultOf(ended[idx]);
+      const expectedTopic = expected === 'error' ? 'failed' : 'finished';
+      if (e.msg.topic !== expectedTopic || p.result !== expected) wrongResult++;
+    }
+    const lostRuns = ended.filter((_r, i) => !reported.has(i));
+    const duplicateEvents = endEvents.length - reported.size;
+
+    const perNas = NASES.map((n) => {
+      const s = stats[n.name];
+      return { name: n.name, logins: s.logins, failedLogins: s.failedLogins, kills: s.kills, restarts: s.restarts, sessionsKilled: s.sessionKills, requests: s.requests, runs: runs[n.name].length };
+    });
+    const loginsOk = perNas.every((p) => p.logins <= p.kills + p.restarts + 1 && p.failedLogins === 0);
+
+    const figures = {
+      messages_sent: sent.size,
+      messages_answered: answeredCount,
+      errors_caught: errorsCaught,
+      errors_uncaught: errorLines.length,
+      runs_ended: ended.length,
+      events_received: endEvents.length,
+      lost_events: lostRuns.length,
+      duplicate_events: duplicateEvents,
+      logins: perNas.reduce((s, p) => s + p.logins, 0),
+      session_kills: perNas.reduce((s, p) => s + p.kills, 0),
+      restarts: perNas.reduce((s, p) => s + p.restarts, 0),
+      unhandled_rejections: unhandled,
+      rss_start_mb: rssStart,
+      rss_end_mb: rssEnd,
+    };
+
+    const failures = [];
+    if (sent.size === 0) failures.push('no message was sent');
+    if (lostMessages) failures.push(`${lostMessages} messages neither answered nor caught`);
+    if (doubledMessages) failures.push(`${doubledMessages} messages answered or caught more than once`);
+    if (errorLines.length) failures.push(`${errorLines.length} errors reached no Catch node`);
+    if (ended.length === 0) failures.push('no run ended on the NASes');
+    if (lostRuns.length) failures.push(`${lostRuns.length} runs ended without a finished/failed event`);
+    if (duplicateEvents) failures.push(`${duplicateEvents} finished/failed events were duplicates or matched no run`);
+    if (wrongResult) failures.push(`${wrongResult} events told a wrong result`);
+    if (!loginsOk) failures.push('more logins than session kills + restarts + 1 on a NAS (or a refused login)');
+    if (unhandled) failures.push(`${unhandled} unhandled rejections / uncaught exceptions in the Node-RED log`);
+    if (nr.exited()) failures.push('Node-RED exited during the soak');
+
+    // ---- report ----------------------------------------------------------------------------
+    const out = [];
+    out.push(`soak: ${opts.minutes} min (seed ${seed}), ${((Date.now() - startedAt) / 60000).toFixed(1)} min in all`);
+    out.push(`  faults injected: ${Object.entries(faultCounts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    out.push(`  messages: sent ${sent.size}, answered ${answeredCount}, caught ${caughtInjected}, lost ${lostMessages}, answered/caught twice ${doubledMessages}${injectFailures ? `, inject requests failed ${injectFailures}` : ''}`);
+    out.push(`  errors: caught by Catch nodes ${errorsCaught} (messages ${caughtInjected}, monitor polls ${monitorErrors}, waits for completion ${waitErrors}, other ${otherCatches}); uncaught ${errorLines.length}`);
+    out.push(`  caught codes: ${Object.entries(caughtCodes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    out.push(`  runs ended on the NASes: ${ended.length} (${perNas.map((p) => `${p.name} ${p.runs}`).join(', ')}); finished/failed events ${endEvents.length}; lost ${lostRuns.length}; duplicate ${duplicateEvents} (matching no run ${unmatchedEvents}); wrong result ${wrongResult}; backup waits completed ${completions}`);
+    for (const p of perNas) out.push(`  ${p.name}: logins ${p.logins} (<= kills ${p.kills} + restarts ${p.restarts} + 1: ${p.logins <= p.kills + p.restarts + 1 ? 'yes' : 'NO'}), refused logins ${p.failedLogins}, requests ${p.requests}`);
+    out.push(`  unhandled rejections / uncaught exceptions: ${unhandled}`);
+    out.push(`  RSS of Node-RED: start ${rssStart} MB, end ${rssEnd} MB`);
+    for (const l of errorLines.slice(0, 5)) out.push(`  uncaught: ${l.slice(0, 300)}`);
+    for (const r of lostRuns.slice(0, 5)) out.push(`  lost: ${r.nas} task ${r.task_id} run ${r.execution_id} started ${r.start} ended ${r.end}: ${r.description}`);
+    out.push(failures.length ? `  FAILED: ${failures.join('; ')}` : '  all invariants hold');
+    console.log(out.join('\n'));
+    if (opts.json) console.log(JSON.stringify(figures));
+    if (process.env.ABM365_SOAK_DEBUG) {
+      fs.writeFileSync(process.env.ABM365_SOAK_DEBUG, JSON.stringify({ figures, failures, ended, endEvents, log: nrLog }, null, 1));
+    }
+    return opts.check && failures.length ? 1 : 0;
+  } finally {
+    await finish();
+  }
+}
+
+// Bounded: whatever happens, the soak ends (setup allowance on top of the soak itself).
+const hardLimitMs = Math.round(opts.minutes * 60000) + 8 * 60000;
+const hardTimer = setTimeout(() => {
+  console.error(`soak: still running after ${Math.round(hardLimitMs / 60000)} min: stopping everything`);
+  h.stopAll().finally(() => {
+    removeTempDirs();
+    process.exit(1);
+  });
+}, hardLimitMs);
+hardTimer.unref();
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    console.error(`soak: ${sig}: stopping everything`);
+    h.stopAll().finally(() => {
+      removeTempDirs();
+      process.exit(130);
+    });
+  });
+}
+
+main().then(
+  (code) => {
+    clearTimeout(hardTimer);
+    process.exitCode = code;
+  },
+  (err) => {
+    clearTimeout(hardTimer);
+    console.error(`soak: ${err && err.stack ? err.stack : String(err)}`);
+    h.stopAll().finally(() => {
+      removeTempDirs();
+      process.exit(1);
+    });
+  },
+);
