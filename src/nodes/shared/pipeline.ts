@@ -25,6 +25,7 @@ import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { DsmError, invalid, isDsmError } from '../../dsm/errors';
 import type { NasConfigNode } from './config';
 import { getNas } from './config';
+import { settingsVersion } from './settings';
 import { Status } from './status';
 
 export interface FlowNodeSettings {
@@ -43,6 +44,8 @@ export interface FlowNode {
   onClose(fn: (removed: boolean) => void | Promise<void>): void;
   /** True once close started: late results are dropped. */
   readonly closed: boolean;
+  /** Settings version of this node (no `version` in the flow JSON = the current version). */
+  readonly version: number;
 }
 
 export interface Step<R = unknown> {
@@ -101,6 +104,7 @@ export function startFlowNode(RED: NodeAPI, node: Node, config: FlowNodeSettings
     get closed() {
       return closed;
     },
+    version: settingsVersion(config),
   };
   node.on('close', (removed: boolean, done: () => void) => {
     closed = true;

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
+import { isDsmError } from '../../src/dsm/errors';
+import { asNodeError } from '../../src/nodes/shared/pipeline';
+import { CURRENT_VERSION, settingsVersion, toBool, toChoice, toNumber } from '../../src/nodes/shared/settings';
+import { Status } from '../../src/nodes/shared/status';
+import { selectTask, toTaskRef } from '../../src/nodes/shared/task';
+
+function fakeNode(): { node: Pick<Node, 'status'>; shown: NodeStatus[] } {
+  const shown: NodeStatus[] = [];
+  return { node: { status: (s: string | NodeStatus) => void shown.push(typeof s === 'string' ? { text: s } : s) }, shown };
+}
+
+function codeOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return isDsmError(e) ? e.code : e;
+  }
+  return undefined;
+}
+
+describe('shared: Status', () => {
+  it('counts requests in flight and shows ok only when none is left', () => {
+    const { node, shown } = fakeNode();
+    const s = new Status(node);
+    s.requesting();
+    s.requesting();
+    assert.deepEqual(shown.at(-1), { fill: 'blue', shape: 'dot', text: 'requesting (2)' });
+    s.ok('one', new Date(2024, 0, 1, 9, 5));
+    assert.deepEqual(shown.at(-1), { fill: 'blue', shape: 'dot', text: 'requesting' });
+    s.ok('two', new Date(2024, 0, 1, 9, 5));
+    assert.deepEqual(shown.at(-1), { fill: 'green', shape: 'dot', text: 'two · 09:05' });
+    s.error({ code: 'ENOTASK' }, false);
+    assert.deepEqual(shown.at(-1), { fill: 'red', shape: 'ring', text: 'ENOTASK' });
+    s.connection('error', { code: 400 });
+    assert.deepEqual(shown.at(-1), { fill: 'red', shape: 'ring', text: 'auth refused (400)' });
+  });
+
+  it('clears a transient status only if nothing newer replaced it', async () => {
+    const { node, shown } = fakeNode();
+    const s = new Status(node);
+    s.show({ text: 'a' }, 30);
+    s.show({ text: 'b' });
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(shown, [{ text: 'a' }, { text: 'b' }]);
+    s.show({ text: 'c' }, 10);
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual(shown.at(-1), {});
+    s.show({ text: 'd' }, 10);
+    s.dispose();
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual(shown.at(-1), { text: 'd' });
+  });
+});
+
+describe('shared: settings', () => {
+  it('numbers from numbers or numeric strings, with the range in the error', () => {
+    assert.equal(toNumber('12', 'x'), 12);
+    assert.equal(toNumber('', 'x', { fallback: 3 }), 3);
+    assert.equal(codeOf(() => toNumber('1.5', 'hour', { integer: true, min: 0, max: 23 })), 'EINVALID');
+    assert.throws(() => toNumber('24', 'hour', { integer: true, min: 0, max: 23 }), /hour "24" is not valid: expected a whole number from 0 to 23/);
+    assert.throws(() => toNumber(undefined, 'days'), /days is missing/);
+  });
+
+  it('booleans, choices and the version default', () => {
+    assert.equal(toBool('true'), true);
+    assert.equal(toBool(0, true), false);
+    assert.equal(toChoice('b', 'op', ['a', 'b'] as const), 'b');
+    assert.throws(() => toChoice('z', 'op', ['a', 'b'] as const), /op "z" is not valid: expected one of a, b/);
+    assert.equal(settingsVersion({}), CURRENT_VERSION);
+    assert.equal(settingsVersion({ version: '1' }), 1);
+  });
+
+  it('asNodeError gives foreign errors a code and keeps ours', () => {
+    const e = asNodeError(new TypeError('boom'));
+    assert.equal((e as Error & { code: string }).code, 'EINTERNAL');
+    assert.ok(Object.prototype.propertyIsEnumerable.call(e, 'code'));
+  });
+});
+
+describe('shared: task selection', () => {
+  const RED = {
+    util: {
+      getMessageProperty: (msg: Record<string, unknown>, prop: string) => msg[prop],
+      evaluateNodeProperty: (value: string, type: string, _n: unknown, _m: unknown, cb: (e: Error | null, r: unknown) => void) =>
+        cb(null, type === 'env' ? { TASK: '7' }[value] : undefined),
+    },
+  } as unknown as NodeAPI;
+  const node = {} as Node;
+  const msg = (m: Record<string, unknown>) => m as NodeMessage;
+
+  it('num, str, msg (default property task), env and all', async () => {
+    assert.equal(await selectTask(RED, node, { task: '3', taskType: 'num' }, msg({})), 3);
+    assert.equal(await selectTask(RED, node, { task: 'Mail', taskType: 'str' }, msg({})), 'Mail');
+    assert.equal(await selectTask(RED, node, { task: '', taskType: 'msg' }, msg({ task: '12' })), 12);
+    assert.equal(await selectTask(RED, node, { task: 'which', taskType: 'msg' }, msg({ which: 'Teams' })), 'Teams');
+    assert.equal(await selectTask(RED, node, { task: 'TASK', taskType: 'env' }, msg({})), 7);
+    assert.equal(await selectTask(RED, node, { taskType: 'all' }, msg({}), { allowAll: true }), 'all');
+  });
+
+  it('empty values and "all" where not allowed are EINVALID naming the field', async () => {
+    await assert.rejects(selectTask(RED, node, { task: '', taskType: 'str' }, msg({})), /task is empty/);
+    await assert.rejects(selectTask(RED, node, { task: 'task', taskType: 'msg' }, msg({})), /msg\.task is empty/);
+    await assert.rejects(selectTask(RED, node, { taskType: 'all' }, msg({})), /not possible for this node/);
+    assert.equal(codeOf(() => toTaskRef(-1, 'task')), 'EINVALID');
+  });
+});
