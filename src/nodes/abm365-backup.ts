@@ -110,7 +110,7 @@ const init = function (RED: NodeAPI): void {
       let action = toChoice<Action>(config.action, 'action', ACTIONS, 'run');
       if (action === 'msg') action = toChoice(msg.action as unknown, 'msg.action', ['run', 'cancel'] as const);
       const ref = await selectTask(RED, node, config, msg, { allowAll: true });
-      const timeoutS = toNumber(config.waitTimeout, 'waitTimeout (s)', { min: 1, fallback: DEFAULT_WAIT_TIMEOUT_S });
+      const timeoutS = toNumber(config.waitTimeout, 'waitTimeout (s)', { min: 1, max: 86400, fallback: DEFAULT_WAIT_TIMEOUT_S });
       // Host clock before the request: the run we start begins after it (waitForRunEnd allows some slack).
       const startedAfter = Math.floor(Date.now() / 1000);
       if (action === 'cancel') {

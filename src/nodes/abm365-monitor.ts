@@ -65,7 +65,7 @@ const init = function (RED: NodeAPI): void {
     try {
       interval = toNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 });
       format = toChoice(config.format, 'format', FORMATS, 'events');
-      logLevel = toChoice(config.logLevel, 'logLevel', LOG_LEVELS, 'none');
+      logLevel = toChoice(config.logLevel, 'logLevel', LOG_LEVELS, 'error');
       staleHours = toNumber(config.staleHours, 'staleHours', { min: 0, fallback: DEFAULT_STALE_HOURS });
     } catch (err) {
       fail(err);

@@ -68,12 +68,15 @@ const init = function (RED: NodeAPI): void {
       const operation = toChoice<Operation>(config.operation, 'operation', OPERATIONS, 'tasks');
       const p = asRecord(msg.payload);
       const needsTask = operation === 'task' || operation === 'settings' || operation === 'task-log';
-      let ref: TaskRef = 0;
+      let ref: TaskRef | 'all' = 0;
       if (needsTask) {
-        const selected = await selectTask(RED, node, config, msg);
-        if (selected === 'all') throw invalid(`operation ${operation} needs one task, not all tasks`);
-        ref = selected;
+        ref = await selectTask(RED, node, config, msg, { allowAll: true });
+        // A task log is read per task; for all tasks, the package log is the one to ask for.
+        if (ref === 'all' && operation === 'task-log') {
+          throw invalid('operation task-log needs one task, not all tasks (use package-log for every task)');
+        }
       }
+      const one = ref;
       switch (operation) {
         case 'tasks':
           return step({
@@ -84,17 +87,25 @@ const init = function (RED: NodeAPI): void {
         case 'task':
           return step({
             topic: operation,
-            run: async (nas) => findTask(decorateListTasks(await listTasks(nas.client())).tasks, ref),
-            summary: (r) => `${String(r.task_name)}: ${String(r.status_text)}`,
+            run: async (nas) => {
+              const tasks = decorateListTasks(await listTasks(nas.client())).tasks;
+              return one === 'all' ? tasks : findTask(tasks, one);
+            },
+            summary: (r) =>
+              Array.isArray(r) ? `${r.length} task${r.length === 1 ? '' : 's'}` : `${String(r.task_name)}: ${String(r.status_text)}`,
           });
         case 'settings':
           return step({
             topic: operation,
             run: async (nas) => {
               const c = nas.client();
-              return getTaskSettings(c, await taskId(c, ref));
+              if (one !== 'all') return getTaskSettings(c, await taskId(c, one));
+              // One read per task, one after another: never a burst of reads on the NAS.
+              const settings = [];
+              for (const t of (await listTasks(c)).tasks) settings.push(await getTaskSettings(c, Number(t.task_id)));
+              return settings;
             },
-            summary: (r) => String(r.task_name),
+            summary: (r) => (Array.isArray(r) ? `${r.length} settings` : String(r.task_name)),
           });
         case 'workers':
           return step({
@@ -106,7 +117,7 @@ const init = function (RED: NodeAPI): void {
         case 'package-log': {
           // Checked here, before any request: a bad offset or limit never reaches the NAS.
           const offset = toNumber(firstSet(p.offset, config.offset), 'offset', { min: 0, integer: true, fallback: 0 });
-          const limit = toNumber(firstSet(p.limit, config.limit), 'limit', { min: 1, integer: true, fallback: 200 });
+          const limit = toNumber(firstSet(p.limit, config.limit), 'limit', { min: 1, max: 5000, integer: true, fallback: 200 });
           const keywordValue = firstSet(p.key_word, config.keyword);
           const keyword = keywordValue === undefined ? '' : String(keywordValue);
           const allPages = toBool(config.allPages);
@@ -127,7 +138,7 @@ const init = function (RED: NodeAPI): void {
             topic: operation,
             run: async (nas) => {
               const c = nas.client();
-              const id = await taskId(c, ref);
+              const id = await taskId(c, one as TaskRef);
               if (allPages) return logResult(await allTaskLog(c, { taskId: id, keyword, limit }), 0);
               const page = await getTaskLog(c, { taskId: id, keyword, offset, limit });
               return logResult(page.logs, page.offset);

@@ -178,10 +178,40 @@ describe('abm365-query', function () {
     assert.equal(sim.requests.length, 0);
   });
 
+  it('Catch gets EINVALID for a limit over 5000 lines, and no request reaches the NAS', async () => {
+    const msg = await failure({ operation: 'package-log' }, { payload: { limit: 5001 } });
+    assert.equal((msg.error as { code: unknown }).code, 'EINVALID');
+    assert.match((msg.error as { message: string }).message, /limit 5001 .*5000/);
+    assert.equal(sim.requests.length, 0);
+  });
+
   it('EINVALID for an empty task field, before any request', async () => {
     const msg = await failure({ operation: 'settings', task: '', taskType: 'str' });
     assert.equal((msg.error as { code: unknown }).code, 'EINVALID');
     assert.match((msg.error as { message: string }).message, /task/);
+    assert.equal(sim.requests.length, 0);
+  });
+
+  it('all tasks: task gives every entry, settings one get_task_setting per task, in order', async () => {
+    const second = sim.abm.addTask({ task_name: 'second' });
+    const tasks = await query({ operation: 'task', taskType: 'all' });
+    const entries = tasks.payload as { task_id: number; status_text: string }[];
+    assert.deepEqual(entries.map((t) => t.task_id), [1, second.task_id]);
+    assert.ok(entries.every((t) => typeof t.status_text === 'string'));
+    sim.resetRecording();
+    await helper.unload();
+    const settings = await query({ operation: 'settings', taskType: 'all' });
+    assert.deepEqual((settings.payload as { task_id: number }[]).map((t) => t.task_id), [1, second.task_id]);
+    assert.deepEqual(
+      abmCalls().map((r) => [r.method, r.params.task_id]),
+      [['list_tasks', undefined], ['get_task_setting', '1'], ['get_task_setting', String(second.task_id)]],
+    );
+  });
+
+  it('all tasks is refused for task-log, before any request', async () => {
+    const msg = await failure({ operation: 'task-log', taskType: 'all' });
+    assert.equal((msg.error as { code: unknown }).code, 'EINVALID');
+    assert.match((msg.error as { message: string }).message, /task-log needs one task.*package-log/);
     assert.equal(sim.requests.length, 0);
   });
 
