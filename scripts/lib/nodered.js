@@ -541,18 +541,32 @@ function connectComms(url, opts = {}) {
       },
     };
     const untrack = track({ stop: () => comms.close(), killNow: () => ws.terminate() });
-    ws.on('open', () => {
-      if (opts.token) ws.send(JSON.stringify({ auth: opts.token }));
+    const subscribe = () => {
       for (const t of topics) ws.send(JSON.stringify({ subscribe: t }));
       opened = true;
       clearTimeout(timer);
       resolve(comms);
+    };
+    ws.on('open', () => {
+      // With adminAuth, Node-RED drops the connection when a subscribe comes before its
+      // {auth:"ok"}: subscribe once the token is accepted (see the message handler).
+      if (opts.token) ws.send(JSON.stringify({ auth: opts.token }));
+      else subscribe();
     });
     ws.on('message', (data) => {
       let packets;
       try {
         packets = JSON.parse(String(data));
       } catch {
+        return;
+      }
+      if (packets && packets.auth && !opened) {
+        if (packets.auth === 'ok') subscribe();
+        else {
+          clearTimeout(timer);
+          ws.terminate();
+          reject(new Error(`/comms refused the token (auth: ${packets.auth})`));
+        }
         return;
       }
       if (!Array.isArray(packets)) packets = [packets];
