@@ -495,8 +495,13 @@ async function main() {
     for (const e of endEvents) {
       const p = e.msg.payload || {};
       const exec = p.log && p.log.task_execution_id !== undefined ? Number(p.log.task_execution_id) : undefined;
-      let idx = ended.findIndex((r) => r.nas === e.nas && r.task_id === Number(p.task_id) && p.started_at !== undefined && r.start === Number(p.started_at));
-      if (idx < 0 && exec !== undefined) idx = ended.findIndex((r) => r.nas === e.nas && r.task_id === Number(p.task_id) && r.execution_id === exec);
+      // By (task, run start); two runs can start in one second (a cancel and a new start):
+      // the result line's execution id, where the event has one, tells them apart.
+      const sameTask = (r) => r.nas === e.nas && r.task_id === Number(p.task_id);
+      const sameStart = (r) => p.started_at !== undefined && r.start === Number(p.started_at);
+      let idx = exec !== undefined ? ended.findIndex((r) => sameTask(r) && r.execution_id === exec && (p.started_at === undefined || sameStart(r))) : -1;
+      if (idx < 0) idx = ended.findIndex((r, i) => sameTask(r) && sameStart(r) && !reported.has(i));
+      if (idx < 0) idx = ended.findIndex((r) => sameTask(r) && sameStart(r));
       if (idx < 0) {
         unmatchedEvents++;
         continue;
