@@ -339,6 +339,11 @@ describe('security in a real Node-RED with adminAuth', function () {
     assert.ok(events.some((e) => e.topic === 'debug'), 'debug msgs were captured');
     for (const e of events) assert.deepEqual(leaks(JSON.stringify(e), secrets), [], `comms ${e.topic}`);
     for (const a of answers) assert.deepEqual(leaks(a, secrets), [], 'admin route answer');
+    // Session ids and SynoTokens are secrets too while they live.
+    const sessionSecrets = [...new Set(sim.requests.flatMap((r) => [r.params._sid, r.headers['x-syno-token']].filter((v): v is string => typeof v === 'string' && v.length >= 8)))];
+    assert.ok(sessionSecrets.length > 0, 'sessions were seen');
+    assert.deepEqual(leaks(logs, sessionSecrets), [], 'session ids in the log');
+    for (const e of events) assert.deepEqual(leaks(JSON.stringify(e), sessionSecrets), [], `session ids in comms ${e.topic}`);
     // The NAS got the password in login bodies only: never in a URL (DSM logs URLs).
     for (const r of sim.requests) assert.deepEqual(leaks(r.rawQuery, secrets), [], `query of ${r.api}.${r.method}`);
   });
