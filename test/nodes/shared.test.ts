@@ -105,4 +105,14 @@ describe('shared: task selection', () => {
     await assert.rejects(selectTask(RED, node, { taskType: 'all' }, msg({})), /not possible for this node/);
     assert.equal(codeOf(() => toTaskRef(-1, 'task')), 'EINVALID');
   });
+
+  it('a task id field with -1, 1.5 or a word is EINVALID (never read as a task name)', async () => {
+    for (const bad of ['-1', '1.5', 'Mail']) {
+      await assert.rejects(selectTask(RED, node, { task: bad, taskType: 'num' }, msg({})), (err: Error & { code?: unknown }) => {
+        assert.equal(err.code, 'EINVALID');
+        assert.match(err.message, new RegExp(`task id "${bad.replace('.', '\\.')}" is not valid: expected a whole number`));
+        return true;
+      });
+    }
+  });
 });

@@ -72,8 +72,13 @@ export async function selectTask(
       return toTaskRef(value, `msg.${prop}`);
     }
     case 'num':
+      // An id field holds a whole number: "-1" or "1.5" is a typo, not a task name.
+      if (!isBlank(raw) && !/^\d+$/.test(raw.trim())) {
+        throw invalid(`task id "${raw.trim()}" is not valid: expected a whole number of at least 0`);
+      }
+      return toTaskRef(raw.trim(), 'task');
     case 'str':
-      return toTaskRef(type === 'num' && !isBlank(raw) ? raw.trim() : raw, 'task');
+      return toTaskRef(raw, 'task');
     case 'flow':
     case 'global':
     case 'env': {
