@@ -17,6 +17,29 @@ const { performance } = require('node:perf_hooks');
 const mode = process.argv[2] || 'nodered';
 const repoRoot = path.resolve(__dirname, '..', '..');
 
+/** A file of this package (repository checkout or installed copy), not of a dependency. */
+function isOurs(file) {
+  if (!file || !file.includes(`${path.sep}dist${path.sep}`)) return false;
+  const nm = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+  if (nm < 0) return file.startsWith(repoRoot);
+  return file.slice(nm + 14).startsWith(`@abm365${path.sep}node-red-synology${path.sep}`);
+}
+
+// Inclusive time of every require our files make of a dependency or a Node built-in
+// (axios, node:http, ...): the rest of the load is our own code and Node-RED's file handling.
+const dependencyMs = {};
+const Module = require('node:module');
+const originalLoad = Module._load;
+Module._load = function (request, parent, _isMain) {
+  if (!parent || !isOurs(parent.filename) || request.startsWith('.')) return originalLoad.apply(this, arguments);
+  const t0 = performance.now();
+  try {
+    return originalLoad.apply(this, arguments);
+  } finally {
+    dependencyMs[request] = (dependencyMs[request] || 0) + performance.now() - t0;
+  }
+};
+
 async function viaNodeRed(userDir) {
   const { startRuntime, PACKAGE } = require('./runtime');
   const { defaultNodeRedPath } = require('../lib/nodered');
@@ -67,7 +90,8 @@ function viaRequire() {
 
 (async () => {
   const result = mode === 'require' ? viaRequire() : await viaNodeRed(path.resolve(process.argv[3]));
-  process.stdout.write(`${JSON.stringify({ mode, ...result })}\n`);
+  const deps = Object.fromEntries(Object.entries(dependencyMs).filter(([, ms]) => ms >= 0.5).map(([k, ms]) => [k, Math.round(ms * 10) / 10]));
+  process.stdout.write(`${JSON.stringify({ mode, ...result, dependencyMs: deps })}\n`);
   process.exit(0);
 })().catch((e) => {
   process.stderr.write(`load-child: ${e && e.stack ? e.stack : e}\n`);
