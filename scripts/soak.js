@@ -370,6 +370,9 @@ async function main() {
       { kind: 'delay', weight: 2 },
       { kind: 'drop', weight: 2 },
       { kind: 'malformed', weight: 2 },
+      // A reverse proxy answering 502 to everything for a few seconds while the NAS goes on
+      // running its schedules: the runs that end meanwhile must each be reported once.
+      { kind: 'outage', weight: 1 },
     ];
     const faultLoop = async () => {
       while (Date.now() < endAt) {
@@ -380,6 +383,16 @@ async function main() {
         count(kind);
         if (kind === 'kill') {
           await sims.call('kill', { nas }).catch(() => undefined);
+          continue;
+        }
+        if (kind === 'outage') {
+          const downMs = Math.round(short ? between(3000, 8000) : between(5000, 20000));
+          const work = sims
+            .call('fault', { nas, spec: { kind: 'html502', times: null } })
+            .then(() => h.sleep(downMs))
+            .then(() => sims.call('clearFaults', { nas }))
+            .catch(() => undefined);
+          restartWork.push(work);
           continue;
         }
         // ABM365 calls only: a fault on the login would count a session the client never got.
