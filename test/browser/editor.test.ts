@@ -63,16 +63,22 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
   async function pressAndRead(injectId: string, expect: RegExp): Promise<string> {
     await ed.clearDebug();
     await ed.pressInject(injectId);
-    const msg = ed.debugMessages().last();
-    await msg.waitFor({ state: 'visible', timeout: 20_000 });
+    await ed.debugMessages().first().waitFor({ state: 'visible', timeout: 20_000 });
+    // Other debug nodes may print too: look at every message.
     return until(
       async () => {
-        await ed.expandDebug(msg);
-        const text = await msg.innerText();
-        return expect.test(text) ? text : '';
+        const n = await ed.debugMessages().count();
+        for (let i = 0; i < n; i++) {
+          const msg = ed.debugMessages().nth(i);
+          await ed.expandDebug(msg);
+          const text = await msg.innerText();
+          if (expect.test(text)) return text;
+        }
+        return '';
       },
-      10_000,
+      15_000,
       `a debug message matching ${expect}`,
+      250,
     ).catch(async (err: Error) => {
       throw new Error(`${err.message}\ndebug sidebar: ${(await ed.debugMessages().allInnerTexts()).join('\n---\n')}`);
     });
@@ -83,7 +89,8 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
     this.timeout(300_000); // build + pack + npm install on a cold cache
     sim = await Simulator.start({ tasks: 'demo', runSeconds: 3, failEvery: 0, password: PASSWORD, accounts: [TWO_STEP], blockAfter: 0, quiet: true });
     // On DSM's own HTTPS port when it is free, for the README's picture of the dialog.
-    simTls = await Simulator.start({ port: await h.freePort(5001), https: true, tasks: 'demo', runSeconds: 3, failEvery: 0, password: PASSWORD, blockAfter: 0, quiet: true });
+    const tlsOptions = { https: true, tasks: 'demo' as const, runSeconds: 3, failEvery: 0, password: PASSWORD, blockAfter: 0, quiet: true };
+    simTls = await Simulator.start({ ...tlsOptions, port: await h.freePort(5001) }).catch(() => Simulator.start(tlsOptions));
     const tarball = await h.packPackage(root);
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-browser-'));
     await h.installUserDir(userDir, tarball);
@@ -150,6 +157,7 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
       assert.match(text, /\S/, 'the result line says something');
       assert.ok(sim.callsTo('login').length > logins, 'Test connection logged in on the simulator');
       await ed.shotTall('nas-dialog-http');
+      assert.equal((await ed.tray().innerText()).match(/\babm365-[a-z]+\.[A-Za-z]+\.[A-Za-z]/g), null, 'every text of the dialog comes from the message catalog');
       const nasId = await ed.configDone('nas');
       assert.notEqual(nasId, '_ADD_');
       const nas = await ed.node(nasId);
@@ -389,6 +397,10 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
           assert.deepEqual(await ed.typedValue('task'), { type: 'str', value: TASK });
         }
         assert.equal(await ed.tray().locator('.input-error:visible').count(), 0, 'no field is marked invalid');
+        const untranslated = (await ed.tray().innerText()).match(/\babm365-[a-z]+\.[A-Za-z]+\.[A-Za-z]/g);
+        assert.equal(untranslated, null, 'every text of the dialog comes from the message catalog');
+        const help = await page.evaluate((t) => (globalThis as unknown as { RED: { nodes: { getNodeHelp(type: string): string } } }).RED.nodes.getNodeHelp(t) ?? '', c.type);
+        assert.ok(help.length > 300, `${c.type} has help text in the sidebar`);
         await ed.shotTray(`${c.type}-dialog`, `${c.type}-dialog.png`);
         await ed.done();
         const n = await ed.node(id);
