@@ -105,6 +105,16 @@ function packInputsHash(root) {
  * .js and .html (as right after `npm test`'s own build): no need to build again.
  */
 function distIsFresh(root) {
+  try {
+    return distIsNewer(root);
+  } catch (err) {
+    // A build running elsewhere may empty dist/ while we read it: then it is not fresh.
+    if (err && err.code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+function distIsNewer(root) {
   const dist = path.join(root, 'dist');
   if (!fs.existsSync(dist)) return false;
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
