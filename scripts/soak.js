@@ -186,7 +186,8 @@ function buildFlows(nases) {
 // The simulators' process
 
 function startSimulators(simDir, specs) {
-  const child = fork(path.join(__dirname, 'soak', 'sim-child.js'), [simDir, JSON.stringify(specs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, 'soak', 'sim-child.js'), [simDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.send({ type: 'start', specs });
   const pending = new Map();
   let nextId = 1;
   let exited = false;

@@ -1,7 +1,8 @@
 'use strict';
 // The soak's NASes: simulators in a process of their own, driven over IPC by scripts/soak.js,
 // so that a restart really takes the listener away and the Node-RED process under test sees
-// nothing but HTTP. Started with `fork(thisFile, [distSimulatorDir, nasSpecsJson])`.
+// nothing but HTTP. Started with `fork(thisFile, [distSimulatorDir])`, then sent
+// { type: 'start', specs } (over IPC: the NAS passwords stay out of the process list).
 //
 // Requests (parent -> child): { id, cmd, ...args }; answers (child -> parent): { id, ok, result }
 // or { id, ok: false, error }. The child sends { type: 'ready', nases } once listening, and
@@ -9,7 +10,6 @@
 const path = require('node:path');
 
 const simDir = path.resolve(process.argv[2] || path.join(__dirname, '..', '..', 'dist', 'simulator'));
-const specs = JSON.parse(process.argv[3] || '[]');
 const { Simulator } = require(simDir);
 
 /** name -> { sim, runs: Map<"task:exec", {start, end}>, baseLogLength, restarting, kills, restarts } */
@@ -146,6 +146,13 @@ async function stopAll() {
 }
 
 process.on('message', (req) => {
+  if (req && req.type === 'start') {
+    start(req.specs).catch((err) => {
+      process.stderr.write(`soak simulators: ${err && err.stack ? err.stack : String(err)}\n`);
+      process.exit(1);
+    });
+    return;
+  }
   if (!req || typeof req !== 'object' || !req.cmd) return;
   const fn = commands[req.cmd];
   Promise.resolve()
@@ -168,7 +175,8 @@ process.on('disconnect', () => {
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void stopAll().then(() => process.exit(0)));
 
-(async () => {
+async function start(specs) {
+  if (nases.size > 0) return;
   for (const spec of specs) {
     const { name, ...options } = spec;
     const sim = await Simulator.start({ quiet: true, ...options });
@@ -179,7 +187,4 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void stopAll().th
   }, 200);
   const info = [...nases].map(([name, n]) => ({ name, url: n.sim.url, port: n.sim.port, fingerprint256: n.sim.fingerprint256 || null, tasks: n.sim.abm.tasks.map((t) => ({ task_id: t.task_id, task_name: t.task_name })) }));
   process.send({ type: 'ready', nases: info });
-})().catch((err) => {
-  process.stderr.write(`soak simulators: ${err && err.stack ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+}
