@@ -145,20 +145,30 @@ export async function relinkTask(
 /**
  * Every line of a paged log, fetched page by page (limit lines each) until a page comes back
  * shorter than limit. Lines keep the server's order; each page starts where the previous ended.
+ * `each`, when given, maps every line as its page arrives (e.g. adds a companion to the freshly
+ * parsed line), so a long log is never held twice.
  */
-export async function readAllPages<T>(
+export async function readAllPages<T>(fetchPage: (offset: number, limit: number) => Promise<LogPage<T>>, limit?: number): Promise<T[]>;
+export async function readAllPages<T, U>(
+  fetchPage: (offset: number, limit: number) => Promise<LogPage<T>>,
+  limit: number | undefined,
+  each: (line: T) => U,
+): Promise<U[]>;
+export async function readAllPages<T, U>(
   fetchPage: (offset: number, limit: number) => Promise<LogPage<T>>,
   limit: number = DEFAULT_LOG_LIMIT,
-): Promise<T[]> {
+  each?: (line: T) => U,
+): Promise<Array<T | U>> {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw invalid(`limit must be a whole number of 1 or more, got ${describeValue(limit)}`);
   }
-  const all: T[] = [];
+  const all: Array<T | U> = [];
   let offset = 0;
   for (;;) {
     const page = await fetchPage(offset, limit);
     const logs = asArray<T>(page?.logs);
-    for (const line of logs) all.push(line);
+    if (each) for (const line of logs) all.push(each(line));
+    else for (const line of logs) all.push(line);
     if (logs.length < limit) return all;
     if (all.length > MAX_LOG_LINES) {
       throw new DsmError(`log paging stopped after ${all.length} lines: the NAS kept sending full pages`, 'EHTTP', {
@@ -169,18 +179,33 @@ export async function readAllPages<T>(
   }
 }
 
-export async function allTaskLog(
-  c: DsmCaller,
-  req: { taskId: number; keyword?: string; limit?: number },
-): Promise<TaskLogEntry[]> {
-  return readAllPages(
-    async (offset, limit) => getTaskLog(c, { taskId: req.taskId, keyword: req.keyword, offset, limit }),
-    req.limit ?? DEFAULT_LOG_LIMIT,
-  );
+export interface AllTaskLogRequest {
+  taskId: number;
+  keyword?: string;
+  limit?: number;
 }
 
-export async function allGeneralLog(c: DsmCaller, req: { limit?: number } = {}): Promise<GeneralLogEntry[]> {
-  return readAllPages(async (offset, limit) => getGeneralLog(c, { offset, limit }), req.limit ?? DEFAULT_LOG_LIMIT);
+/** Every line of a task's log (get_all_log, page by page); `each` as in readAllPages. */
+export async function allTaskLog(c: DsmCaller, req: AllTaskLogRequest): Promise<TaskLogEntry[]>;
+export async function allTaskLog<U>(c: DsmCaller, req: AllTaskLogRequest, each: (line: TaskLogEntry) => U): Promise<U[]>;
+export async function allTaskLog<U>(c: DsmCaller, req: AllTaskLogRequest, each?: (line: TaskLogEntry) => U): Promise<Array<TaskLogEntry | U>> {
+  const fetchPage = (offset: number, limit: number): Promise<LogPage<TaskLogEntry>> =>
+    getTaskLog(c, { taskId: req.taskId, keyword: req.keyword, offset, limit });
+  const limit = req.limit ?? DEFAULT_LOG_LIMIT;
+  return each ? readAllPages(fetchPage, limit, each) : readAllPages(fetchPage, limit);
+}
+
+/** Every line of the package log (get_general_log, page by page); `each` as in readAllPages. */
+export async function allGeneralLog(c: DsmCaller, req?: { limit?: number }): Promise<GeneralLogEntry[]>;
+export async function allGeneralLog<U>(c: DsmCaller, req: { limit?: number }, each: (line: GeneralLogEntry) => U): Promise<U[]>;
+export async function allGeneralLog<U>(
+  c: DsmCaller,
+  req: { limit?: number } = {},
+  each?: (line: GeneralLogEntry) => U,
+): Promise<Array<GeneralLogEntry | U>> {
+  const fetchPage = (offset: number, limit: number): Promise<LogPage<GeneralLogEntry>> => getGeneralLog(c, { offset, limit });
+  const limit = req.limit ?? DEFAULT_LOG_LIMIT;
+  return each ? readAllPages(fetchPage, limit, each) : readAllPages(fetchPage, limit);
 }
 
 /**

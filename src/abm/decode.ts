@@ -1,12 +1,14 @@
 // Pure decoding of ABM365 values: numbers that may come as strings, 0/1 flags, status and
 // service codes, log levels, run results and counts. Decorators add companions beside the
-// coded values and never replace or mutate anything.
+// coded values and never replace them; the exported decorate* functions never mutate their
+// input, the *Owned variants add the companions to objects the caller owns (fresh from DSM).
 
 import { invalid } from '../dsm/errors';
 import {
   SERVICES,
   type DecoratedListTasksData,
   type DecoratedTask,
+  type EventLogEntry,
   type GeneralLogEntry,
   type ListTasksData,
   type LogLevel,
@@ -14,7 +16,9 @@ import {
   type RunCounts,
   type RunResult,
   type ServiceName,
+  type ServiceUsage,
   type TaskEntry,
+  type TaskUser,
 } from './types';
 
 const WHOLE_NUMBER = /^[+-]?\d+$/;
@@ -145,36 +149,58 @@ export function userTypeName(type: unknown): string {
   return USER_TYPES[n] ?? `unknown (${String(type)})`;
 }
 
-function flag(task: Record<string, unknown>, svc: ServiceName): boolean {
-  const own = task[`enable_${svc}`];
+/** The per-service field names of a task, built once (list_tasks is decoded on every poll). */
+interface ServiceKeys {
+  svc: ServiceName;
+  enable: string;
+  processed: string;
+  warning: string;
+  error: string;
+}
+
+const SERVICE_KEYS: readonly ServiceKeys[] = SERVICES.map((svc) => ({
+  svc,
+  enable: `enable_${svc}`,
+  processed: `processed_${svc}`,
+  warning: `warning_${svc}`,
+  error: `error_${svc}`,
+}));
+
+function flag(task: Record<string, unknown>, keys: ServiceKeys): boolean {
+  const own = task[keys.enable];
   // Some DSM versions flag Exchange mail as enable_exchange only (the seed sends both).
-  if (own === undefined && svc === 'mail') return toBool(task.enable_exchange);
+  if (own === undefined && keys.svc === 'mail') return toBool(task.enable_exchange);
   return toBool(own);
 }
 
 /** The services a task backs up, in the order of SERVICES. */
 export function enabledServices(task: Record<string, unknown>): ServiceName[] {
-  return SERVICES.filter((svc) => flag(task, svc));
+  const out: ServiceName[] = [];
+  for (const keys of SERVICE_KEYS) if (flag(task, keys)) out.push(keys.svc);
+  return out;
 }
 
-function countOf(task: Record<string, unknown>, prefix: string, svc: ServiceName): number {
-  return toNumber(task[`${prefix}_${svc}`], 0);
+/** Totals of the last run over every service (what runResult needs, without the breakdown). */
+function runTotals(task: Record<string, unknown>): { errors: number; warnings: number } {
+  let errors = 0;
+  let warnings = 0;
+  for (const keys of SERVICE_KEYS) {
+    errors += toNumber(task[keys.error], 0);
+    warnings += toNumber(task[keys.warning], 0);
+  }
+  return { errors, warnings };
 }
 
 /** Counts of the last run: totals over all services, breakdown for the enabled ones. */
 export function runCounts(task: Record<string, unknown>): RunCounts {
-  let errors = 0;
-  let warnings = 0;
-  for (const svc of SERVICES) {
-    errors += countOf(task, 'error', svc);
-    warnings += countOf(task, 'warning', svc);
-  }
+  const { errors, warnings } = runTotals(task);
   const services: RunCounts['services'] = {};
-  for (const svc of enabledServices(task)) {
-    services[svc] = {
-      processed: countOf(task, 'processed', svc),
-      warning: countOf(task, 'warning', svc),
-      error: countOf(task, 'error', svc),
+  for (const keys of SERVICE_KEYS) {
+    if (!flag(task, keys)) continue;
+    services[keys.svc] = {
+      processed: toNumber(task[keys.processed], 0),
+      warning: toNumber(task[keys.warning], 0),
+      error: toNumber(task[keys.error], 0),
     };
   }
   return { errors, warnings, services };
@@ -195,7 +221,7 @@ export function runResult(task: TaskEntry | Record<string, unknown>, resultLine?
   if (isRunning(t as Pick<TaskEntry, 'status' | 'progress_list'>)) return 'running';
   const line = usableLine(t, resultLine);
   if (line !== undefined && /cancel/.test(line)) return 'cancelled';
-  const counts = runCounts(t);
+  const counts = runTotals(t);
   if (toNumber(t.task_status_error_code, 0) !== 0 || counts.errors > 0) return 'error';
   if (line !== undefined && /\bfail/.test(line)) return 'error';
   if (counts.warnings > 0) return 'warning';
@@ -217,40 +243,84 @@ export function decorateTask<T extends TaskEntry>(task: T, resultLine?: ResultLi
   return { ...task, status_text: statusText(task.status), result: runResult(task, resultLine) };
 }
 
+function listOf<T>(value: T[] | undefined): T[] {
+  return Array.isArray(value) ? value : [];
+}
+
 /**
  * A copy of list_tasks' data with companions: tasks get status_text and result (using the
  * task's event_log line of the same execution as its result line), event_log lines a level,
  * service_usage entries a service_name, users a type_name and service_names.
  */
 export function decorateListTasks(data: ListTasksData): DecoratedListTasksData {
-  const eventLog = Array.isArray(data.event_log) ? data.event_log : [];
-  const tasks = Array.isArray(data.tasks) ? data.tasks : [];
+  const eventLog = listOf(data.event_log);
+  const tasks = listOf(data.tasks);
   return {
     ...data,
     tasks: tasks.map((task) => decorateTask(task, eventLineFor(task, eventLog))),
     event_log: eventLog.map((e) => ({ ...e, level: logLevel(e.log_type) })),
-    service_usage: (Array.isArray(data.service_usage) ? data.service_usage : []).map((s) => ({
-      ...s,
-      service_name: serviceName(s.service_type),
-    })),
-    users: (Array.isArray(data.users) ? data.users : []).map((u) => ({
-      ...u,
-      type_name: userTypeName(u.type),
-      service_names: Array.isArray(u.service_list) ? u.service_list.map(serviceName) : [],
-    })),
+    service_usage: listOf(data.service_usage).map((s) => ({ ...s, service_name: serviceName(s.service_type) })),
+    users: listOf(data.users).map((u) => ({ ...u, type_name: userTypeName(u.type), service_names: serviceNames(u.service_list) })),
   };
 }
 
+/**
+ * decorateListTasks for data the caller owns (fresh from JSON.parse of DSM's answer, held by
+ * nobody else): the same companions, in the same places and key order, added to the objects
+ * themselves, without copying every task's ~85 fields. Returns `data`.
+ */
+export function decorateListTasksOwned(data: ListTasksData): DecoratedListTasksData {
+  const eventLog = listOf(data.event_log);
+  const tasks = listOf(data.tasks);
+  const serviceUsage = listOf(data.service_usage);
+  const users = listOf(data.users);
+  for (const task of tasks) {
+    const t = task as DecoratedTask;
+    t.status_text = statusText(task.status);
+    t.result = runResult(task, eventLineFor(task, eventLog));
+  }
+  for (const e of eventLog) (e as EventLogEntry & { level: LogLevel }).level = logLevel(e.log_type);
+  for (const s of serviceUsage) (s as ServiceUsage & { service_name: string }).service_name = serviceName(s.service_type);
+  for (const u of users) {
+    const d = u as TaskUser & { type_name: string; service_names: string[] };
+    d.type_name = userTypeName(u.type);
+    d.service_names = serviceNames(u.service_list);
+  }
+  // Same keys, same order as the copy: present ones stay where they are, missing ones are appended.
+  data.tasks = tasks;
+  data.event_log = eventLog;
+  data.service_usage = serviceUsage;
+  data.users = users;
+  return data as unknown as DecoratedListTasksData;
+}
+
+function serviceNames(list: unknown): string[] {
+  return Array.isArray(list) ? list.map(serviceName) : [];
+}
+
+/** The first event_log line of the task's execution (the last run's result line), if any. */
 function eventLineFor(task: TaskEntry, eventLog: ListTasksData['event_log']): ResultLine | undefined {
+  if (eventLog.length === 0) return undefined;
   const id = toNumber(task.task_id, Number.NaN);
   const execution = toNumber(task.task_execution_id, Number.NaN);
-  return eventLog.find(
-    (e) => toNumber(e.task_id, Number.NaN) === id && toNumber(e.task_execution_id, Number.NaN) === execution,
-  );
+  for (const e of eventLog) {
+    if (toNumber(e.task_id, Number.NaN) === id && toNumber(e.task_execution_id, Number.NaN) === execution) return e;
+  }
+  return undefined;
 }
 
 /** A copy of a log page where every line has a level beside its log_type. */
 export function decorateLogPage<T extends { log_type: number }>(page: LogPage<T>): LogPage<T & { level: LogLevel }> {
   const logs = Array.isArray(page.logs) ? page.logs : [];
   return { ...page, logs: logs.map((l) => ({ ...l, level: logLevel(l.log_type) })) };
+}
+
+/**
+ * Adds level beside log_type to a log line the caller owns (fresh from DSM, held by nobody
+ * else) and returns it: a long log is decorated as its pages arrive, without a second copy.
+ */
+export function addLevelOwned<T extends { log_type: number }>(line: T): T & { level: LogLevel } {
+  const l = line as T & { level: LogLevel };
+  l.level = logLevel(line.log_type);
+  return l;
 }

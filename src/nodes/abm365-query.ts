@@ -2,10 +2,10 @@
 // worker counts). Logs come as { logs, offset, total }; allPages reads every page into one msg.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import {
+  addLevelOwned,
   allGeneralLog,
   allTaskLog,
-  decorateListTasks,
-  decorateLogPage,
+  decorateListTasksOwned,
   findTask,
   getGeneralLog,
   getTaskLog,
@@ -45,9 +45,17 @@ interface LogResult<T> {
   total: number;
 }
 
-function logResult<T extends { log_type: number }>(logs: T[], offset: number): LogResult<T & { level: string }> {
-  const page = decorateLogPage({ logs, offset });
-  return { logs: page.logs, offset, total: page.logs.length };
+/**
+ * Logs as the node sends them. The lines come from this request's JSON.parse and nobody else
+ * holds them, so level is added to them in place (all pages: as each page arrives, see
+ * readAllPages): a long log is never held twice.
+ */
+function logResult<T extends { log_type: number }>(logs: Array<T & { level: string }>, offset: number): LogResult<T & { level: string }> {
+  return { logs, offset, total: logs.length };
+}
+
+function pageResult<T extends { log_type: number }>(page: { logs: T[]; offset: number }): LogResult<T & { level: string }> {
+  return logResult(page.logs.map(addLevelOwned), page.offset);
 }
 
 async function taskId(c: DsmCaller, ref: TaskRef): Promise<number> {
@@ -81,14 +89,14 @@ const init = function (RED: NodeAPI): void {
         case 'tasks':
           return step({
             topic: operation,
-            run: async (nas) => decorateListTasks(await listTasks(nas.client())),
+            run: async (nas) => decorateListTasksOwned(await listTasks(nas.client())),
             summary: (r) => `${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}`,
           });
         case 'task':
           return step({
             topic: operation,
             run: async (nas) => {
-              const tasks = decorateListTasks(await listTasks(nas.client())).tasks;
+              const tasks = decorateListTasksOwned(await listTasks(nas.client())).tasks;
               return one === 'all' ? tasks : findTask(tasks, one);
             },
             summary: (r) =>
@@ -127,9 +135,8 @@ const init = function (RED: NodeAPI): void {
               topic: operation,
               run: async (nas) => {
                 const c = nas.client();
-                if (allPages) return logResult(await allGeneralLog(c, { limit }), 0);
-                const page = await getGeneralLog(c, { offset, limit });
-                return logResult(page.logs, page.offset);
+                if (allPages) return logResult(await allGeneralLog(c, { limit }, addLevelOwned), 0);
+                return pageResult(await getGeneralLog(c, { offset, limit }));
               },
               summary,
             });
@@ -139,9 +146,8 @@ const init = function (RED: NodeAPI): void {
             run: async (nas) => {
               const c = nas.client();
               const id = await taskId(c, one as TaskRef);
-              if (allPages) return logResult(await allTaskLog(c, { taskId: id, keyword, limit }), 0);
-              const page = await getTaskLog(c, { taskId: id, keyword, offset, limit });
-              return logResult(page.logs, page.offset);
+              if (allPages) return logResult(await allTaskLog(c, { taskId: id, keyword, limit }, addLevelOwned), 0);
+              return pageResult(await getTaskLog(c, { taskId: id, keyword, offset, limit }));
             },
             summary,
           });

@@ -138,11 +138,17 @@ describe('abm365-query', function () {
   it('allPages over a 5,000-line task log: every line once, in order, with limit-sized requests', async () => {
     sim.abm.setTaskLogLines(1, 5000);
     const msg = await query({ operation: 'task-log', task: 1, taskType: 'num', limit: '700', allPages: true });
-    const p = msg.payload as { logs: { description: string }[]; total: number; offset: number };
+    const p = msg.payload as { logs: { description: string; log_type: number; level: string }[]; total: number; offset: number };
     assert.equal(p.total, 5000);
     assert.equal(p.logs.length, 5000);
     const numbers = p.logs.map((l) => Number(/^Log line (\d+):/.exec(l.description)?.[1]));
     assert.deepEqual(numbers, Array.from({ length: 5000 }, (_, i) => 5000 - i));
+    assert.equal(new Set(p.logs).size, 5000, 'every line its own object');
+    const levelOf = ['info', 'warning', 'error'];
+    assert.ok(
+      p.logs.every((l) => l.level === (levelOf[l.log_type] ?? 'unknown') && Object.keys(l).at(-1) === 'level'),
+      'level beside log_type on every line',
+    );
     const pages = abmCalls().filter((r) => r.method === 'get_all_log');
     assert.deepEqual(pages.map((r) => r.params.limit), Array(pages.length).fill('700'));
     assert.deepEqual(pages.map((r) => Number(r.params.offset)), [0, 700, 1400, 2100, 2800, 3500, 4200, 4900]);

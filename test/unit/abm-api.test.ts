@@ -149,6 +149,25 @@ describe('abm api: paging', () => {
     assert.ok(all.every((l, i) => l.description === `line ${i}`));
   });
 
+  it('readAllPages maps each line as its page arrives (every line once, in order)', async () => {
+    const serve = pagedLog(450);
+    const seenAt: number[] = [];
+    let pages = 0;
+    const all = await readAllPages(
+      async (offset, limit) => {
+        pages++;
+        return serve({ offset, limit });
+      },
+      200,
+      (l) => {
+        seenAt.push(pages);
+        return { ...l, n: Number(l.description.slice(5)) };
+      },
+    );
+    assert.deepEqual(all.map((l) => l.n), Array.from({ length: 450 }, (_, i) => i));
+    assert.deepEqual([seenAt[0], seenAt[199], seenAt[200], seenAt[449]], [1, 1, 2, 3], 'mapped page by page');
+  });
+
   it('an exact multiple of the limit ends with one empty page', async () => {
     const asked: number[] = [];
     const serve = pagedLog(400);
@@ -178,6 +197,10 @@ describe('abm api: paging', () => {
     c.calls.splice(0);
     assert.equal((await allGeneralLog(c)).length, 3);
     assert.deepEqual(c.calls.map((x) => x.params), [{ offset: 0, limit: 200 }]);
+    c.calls.splice(0);
+    const levels = await allGeneralLog(c, {}, (l) => l.log_type);
+    assert.equal(levels.length, 3);
+    assert.equal((await allTaskLog(c, { taskId: 4, limit: 2000 }, (l) => l.description)).at(-1), 'line 4999');
   });
 
   it('validatePaging: defaults, numeric strings, ranges', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import {
+  addLevelOwned,
   decorateListTasks,
+  decorateListTasksOwned,
   decorateLogPage,
   decorateTask,
   describeValue,
@@ -237,6 +239,48 @@ describe('abm decode: decorators add companions and never mutate', () => {
     assert.deepEqual(d.service_usage, []);
     assert.deepEqual(d.users, []);
     assert.equal(d.tasks.length, 1);
+  });
+
+  it('decorateListTasksOwned gives what decorateListTasks gives (same keys, same order), on the data itself', () => {
+    const variants: Array<() => Record<string, unknown>> = [
+      () => seedList() as unknown as Record<string, unknown>,
+      () => {
+        const data = seedList();
+        data.event_log[0].description = 'Backup task [test] was canceled.';
+        data.tasks.push({ ...seedTask({ task_id: 2, task_name: 'two', status: '4', error_mail: '2' }) });
+        return data as unknown as Record<string, unknown>;
+      },
+      () => ({ tasks: [seedTask({ warning_site: 1, enable_mail: undefined, enable_exchange: 1 })], extra: 'kept' }),
+      () => ({ users: [{ type: 9, service_list: 'x' }], tasks: 'not a list' }),
+    ];
+    for (const make of variants) {
+      const pure = decorateListTasks(frozen(make()) as unknown as Parameters<typeof decorateListTasks>[0]);
+      const input = make();
+      const owned = decorateListTasksOwned(input as unknown as Parameters<typeof decorateListTasksOwned>[0]);
+      assert.equal(owned, input, 'no copy');
+      assert.equal(JSON.stringify(owned), JSON.stringify(pure));
+      assert.deepEqual(Object.keys(owned), Object.keys(pure));
+      owned.tasks.forEach((t, i) => assert.deepEqual(Object.keys(t), Object.keys(pure.tasks[i])));
+    }
+  });
+
+  it('runCounts and runResult read numeric strings of every service the same as numbers', () => {
+    const names = ['mail', 'archive_mail', 'contact', 'calendar', 'drive', 'site', 'teams', 'group_mail', 'group_calendar'];
+    for (const svc of names) {
+      assert.equal(runResult(seedTask({ [`error_${svc}`]: '1' })), 'error', svc);
+      assert.equal(runResult(seedTask({ [`warning_${svc}`]: 2 })), 'warning', svc);
+      const c = runCounts(seedTask({ [`enable_${svc}`]: 1, [`processed_${svc}`]: '7', [`warning_${svc}`]: '2' }));
+      assert.deepEqual(c.services[svc as keyof typeof c.services], { processed: 7, warning: 2, error: 0 }, svc);
+      assert.equal(c.warnings, 2);
+    }
+  });
+
+  it('addLevelOwned adds level beside log_type to the line itself', () => {
+    const line = { ...seedGeneralLog()[0], log_type: 1 };
+    const out = addLevelOwned(line);
+    assert.equal(out, line);
+    assert.equal(out.level, 'warning');
+    assert.deepEqual(out, decorateLogPage({ logs: [{ ...seedGeneralLog()[0], log_type: 1 }], offset: 0 }).logs[0]);
   });
 
   it('decorateLogPage adds level to each line', () => {
