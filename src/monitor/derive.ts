@@ -152,27 +152,47 @@ function previousRunLine(task: TaskEntry, snapshot: Snapshot): ResultSource | un
   );
 }
 
-/**
- * While a task runs: the result line of a run that ended since the one remembered, unseen
- * (it started and ended between two polls, or while the flow was down).
- */
-function hiddenRunLine(task: TaskEntry, snapshot: Snapshot, entry: TaskRunMemory): ResultSource | undefined {
+/** The start of a result line's run where the line says so (event_log lines carry last_execution_time). */
+function lineStartOf(line: ResultSource): number | undefined {
+  const raw = (line as { last_execution_time?: unknown }).last_execution_time;
+  if (raw === undefined) return undefined;
+  const n = toNumber(raw, Number.NaN);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** Could this result line be the one of the task's visible (latest) run? */
+function isVisibleRunLine(line: ResultSource, task: TaskEntry): boolean {
   const exec = executionOf(task);
+  const le = executionOf(line);
+  if (le > 0 && exec > 0) return le === exec;
+  const ls = lineStartOf(line);
+  if (ls !== undefined) return ls === startOf(task);
+  return timeOf(line) >= startOf(task) - LINE_SLACK_S;
+}
+
+/**
+ * The result lines of every run that ended unseen since the one remembered (they started and
+ * ended between two polls, or while the NAS or the flow was down), oldest first, one per run:
+ * the general log and event_log hold the same line, and the event_log copy, which names the
+ * run's start, is kept. `exclude` leaves out the line of the run the task shows now.
+ */
+function missedRunLines(task: TaskEntry, snapshot: Snapshot, entry: TaskRunMemory, exclude: (l: ResultSource) => boolean): ResultSource[] {
   const from = (entry.running_since ?? entry.started_at) - LINE_SLACK_S;
   // After the last reported run's own line; when its end was only computed (start + duration)
   // and no run was seen since, clear of it by some slack, in case its line comes late.
   let after = -Infinity;
   if (entry.ended_at !== undefined && entry.line !== undefined) after = entry.ended_at;
   else if (entry.ended_at !== undefined && entry.running_since === undefined) after = entry.ended_at + LINE_SLACK_S;
-  return newest(
-    resultLines(snapshot, taskId(task)).filter((l) => {
-      const t = timeOf(l);
-      if (t < from || t <= after) return false;
-      if (entry.line !== undefined && resultKey(l) === entry.line) return false;
-      const le = executionOf(l);
-      return !(le > 0 && exec > 0 && le === exec); // the running execution has no result yet
-    }),
-  );
+  const byKey = new Map<string, ResultSource>();
+  for (const l of resultLines(snapshot, taskId(task))) {
+    const t = timeOf(l);
+    if (t < from || t <= after) continue;
+    const key = resultKey(l);
+    if ((entry.line !== undefined && key === entry.line) || exclude(l)) continue;
+    const seen = byKey.get(key);
+    if (seen === undefined || (lineStartOf(seen) === undefined && lineStartOf(l) !== undefined)) byKey.set(key, l);
+  }
+  return [...byKey.values()].sort((a, b) => timeOf(a) - timeOf(b) || executionOf(a) - executionOf(b));
 }
 
 // ---- results and payloads ------------------------------------------------------------------
@@ -309,6 +329,31 @@ function baselineEntry(task: TaskEntry, snapshot: Snapshot, options: MonitorOpti
   return entry;
 }
 
+/** Reports the run of a missed result line and remembers it as the last one reported. */
+function reportMissed(task: TaskEntry, line: ResultSource, entry: TaskRunMemory, happenings: Happening[], options: MonitorOptions): void {
+  const result = lineResult(line);
+  const reason = failureReason(result, undefined, line);
+  // The line's own start; else, for the run seen running, the start seen then.
+  const startedAt = lineStartOf(line) ?? entry.running_since;
+  const ended = timeOf(line);
+  happenings.push({
+    kind: 'ended',
+    end: {
+      task,
+      line,
+      reason,
+      payload: {
+        task_id: taskId(task),
+        task_name: taskName(task),
+        result,
+        ended_at: ended,
+        ...(startedAt !== undefined ? { started_at: startedAt, duration: Math.max(0, ended - startedAt) } : {}),
+      },
+    },
+  });
+  remember(entry, { started_at: startedAt ?? entry.started_at, execution_id: executionOf(line), ended_at: ended, result, reason, line }, options);
+}
+
 function track(
   prev: Snapshot | undefined,
   next: Snapshot,
@@ -350,34 +395,12 @@ function track(
 
     if (running) {
       if (entry.running_since !== start) {
-        // A run ended unseen before this one started: only its result line tells.
-        const line = hiddenRunLine(task, next, entry);
-        if (line !== undefined) {
-          const result = lineResult(line);
-          const reason = failureReason(result, undefined, line);
-          const startedAt = entry.running_since;
-          const ended = timeOf(line);
-          happenings.push({
-            kind: 'ended',
-            end: {
-              task,
-              line,
-              reason,
-              payload: {
-                task_id: id,
-                task_name: taskName(task),
-                result,
-                ended_at: ended,
-                ...(startedAt !== undefined ? { started_at: startedAt, duration: Math.max(0, ended - startedAt) } : {}),
-              },
-            },
-          });
-          remember(
-            entry,
-            { started_at: startedAt ?? entry.started_at, execution_id: executionOf(line), ended_at: ended, result, reason, line },
-            options,
-          );
-        }
+        // Runs that ended unseen before this one started: only their result lines tell.
+        const exclude = (l: ResultSource): boolean => {
+          const le = executionOf(l);
+          return le > 0 && exec > 0 && le === exec; // the running execution has no result yet
+        };
+        for (const line of missedRunLines(task, next, entry, exclude)) reportMissed(task, line, entry, happenings, options);
         entry.running_since = start;
         happenings.push({ kind: 'started', task, started_at: start });
       }
@@ -386,6 +409,8 @@ function track(
         start > entry.started_at ||
         (start === entry.started_at && exec > 0 && entry.execution_id !== undefined && exec !== entry.execution_id);
       if ((newer && start > 0) || entry.running_since !== undefined) {
+        // Earlier runs that ended unseen (list_tasks shows the latest only), oldest first.
+        for (const missed of missedRunLines(task, next, entry, (l) => isVisibleRunLine(l, task))) reportMissed(task, missed, entry, happenings, options);
         const line = visibleRunLine(task, next, entry);
         const payload = runEndPayload(task, line);
         const reason = failureReason(payload.result, task, line);

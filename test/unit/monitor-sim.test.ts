@@ -157,7 +157,7 @@ describe('monitor against the simulator', function () {
     m.stop();
   });
 
-  it('two runs that start and end between two polls: the visible latest is reported, once', async () => {
+  it('two runs that start and end between two polls: each is reported once, oldest first', async () => {
     const m = monitor(poller, {}, 1_500);
     await until('baseline', () => poller.stats.polls >= 1);
     const first = poller.stats.polls;
@@ -171,7 +171,7 @@ describe('monitor against the simulator', function () {
     await until('two more polls', () => poller.stats.polls >= first + 2, 5_000);
     assert.deepEqual(
       m.events.filter((e) => e.event !== 'attention').map((e) => [e.event, e.result]),
-      [['failed', 'error']],
+      [['finished', 'warning'], ['failed', 'error']],
     );
     assert.equal(m.events.filter((e) => e.event === 'attention').length, 1, 'the error run raised attention_count');
     m.stop();
