@@ -14,7 +14,8 @@ export type LocalErrorCode =
   | 'ENOTASK'
   | 'ENOABM'
   | 'EAUTHBACKOFF'
-  | 'ECLOSED';
+  | 'ECLOSED'
+  | 'EINTERNAL';
 
 export type DsmErrorCode = number | LocalErrorCode;
 
@@ -22,6 +23,8 @@ export interface DsmErrorCause {
   api?: string;
   method?: string;
   httpStatus?: number;
+  /** The error's code again, set by the node layer: Node-RED 3.x copies cause, not code, to Catch. */
+  code?: DsmErrorCode;
 }
 
 /** What DSM's numeric codes mean, in words (protocol.md §3). */

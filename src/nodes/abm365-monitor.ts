@@ -153,7 +153,7 @@ const init = function (RED: NodeAPI): void {
     node.on('input', (_msg, _send, done) => {
       const nas = flow.nas;
       if (!nas || !unsubscribe) {
-        done(nas ? new DsmError('the monitor is not polling (see its status)', 'EINVALID') : noNasError());
+        done(asNodeError(nas ? new DsmError('the monitor is not polling (see its status)', 'EINVALID') : noNasError()));
         return;
       }
       nas

@@ -15,6 +15,7 @@ import {
   until,
   trackTimers,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 type Msg = Record<string, unknown>;
@@ -117,7 +118,7 @@ describe('abm365-backup', function () {
     sim.resetRecording();
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('b').receive({ action: 'explode' });
-    const err = (await caught).error as { code: unknown; message: string };
+    const err = caughtError((await caught));
     assert.equal(err.code, 'EINVALID');
     assert.match(err.message, /msg\.action "explode".*run, cancel/);
     assert.equal(sim.requests.length, 0);
@@ -166,7 +167,7 @@ describe('abm365-backup', function () {
     const caught = nextMessage(helper.getNode('caught'), 10000);
     await send({ tag: 'late' });
     const msg = await caught;
-    const err = msg.error as { code: unknown; message: string };
+    const err = caughtError(msg);
     assert.equal(err.code, 'ETIMEDOUT');
     assert.match(err.message, /still running after 1 s/);
     assert.equal(msg.tag, 'late');

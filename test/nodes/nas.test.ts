@@ -20,6 +20,7 @@ import {
   USER,
   type AdminRequest,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 const PERMISSION_HEADER = 'x-test-permission';
@@ -101,7 +102,7 @@ describe('abm365-nas config node', function () {
     const caught = nextMessage(helper.getNode('caught'));
     q.receive({ payload: 'go' });
     const msg = await caught;
-    const error = msg.error as { code: unknown; message: string };
+    const error = caughtError(msg);
     assert.equal(error.code, 400);
     assert.ok(!JSON.stringify(msg).includes('wrong-pass'));
     await until(() => statuses(q2).some((s) => s.text === 'auth refused (400)'), 3000, 'q2 red status');
@@ -261,7 +262,7 @@ describe('abm365-nas over HTTPS with a pinned fingerprint', function () {
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('q').receive({});
     const msg = await caught;
-    assert.equal((msg.error as { code: unknown }).code, 'EFINGERPRINT');
+    assert.equal((caughtError(msg)).code, 'EFINGERPRINT');
     assert.equal(sim.requests.length, 0);
   });
 });

@@ -3,7 +3,6 @@ import nasInit from '../../src/nodes/abm365-nas';
 import queryInit from '../../src/nodes/abm365-query';
 import {
   catchNode,
-  copiesErrorCause,
   flowNode,
   helper,
   helperNode,
@@ -13,6 +12,7 @@ import {
   nextMessage,
   startSimulator,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 type Msg = Record<string, unknown>;
@@ -156,29 +156,28 @@ describe('abm365-query', function () {
 
   it('Catch gets ENOTASK for an unknown task, naming the tasks that exist', async () => {
     const msg = await failure({ operation: 'settings', task: 'nope', taskType: 'str' });
-    const error = msg.error as { code: unknown; message: string; cause?: unknown; source: { id: string } };
+    const error = caughtError(msg);
     assert.equal(error.code, 'ENOTASK');
     assert.match(error.message, /"test"/);
-    assert.equal(error.source.id, 'q');
+    assert.equal(error.source?.id, 'q');
     assert.equal(lastStatus(helper.getNode('q'))?.text, 'ENOTASK');
   });
 
   it('Catch gets a DSM error code with its cause { api, method }', async () => {
     sim.faults.add({ kind: 'dsm-error', code: 120, method: 'get_worker_count', times: 2 });
     const msg = await failure({ operation: 'workers' }, { payload: 'kept', extra: 1 });
-    const error = msg.error as { code: unknown; message: string; cause?: { api?: string; method?: string } };
+    const error = caughtError(msg);
     assert.equal(error.code, 120);
     assert.equal(msg.extra, 1);
-    if (copiesErrorCause) {
-      assert.equal(error.cause?.api, 'SYNO.ActiveBackupOffice365');
-      assert.equal(error.cause?.method, 'get_worker_count');
-    }
+    // Node-RED 3.1 and 4.x both copy `cause` onto msg.error.
+    assert.equal(error.cause?.api, 'SYNO.ActiveBackupOffice365');
+    assert.equal(error.cause?.method, 'get_worker_count');
     assert.deepEqual(lastStatus(helper.getNode('q')), { fill: 'red', shape: 'ring', text: 'error 120' });
   });
 
   it('Catch gets EINVALID for a bad offset, and no request reaches the NAS', async () => {
     const msg = await failure({ operation: 'task-log', task: 1, taskType: 'num' }, { payload: { offset: -1 } });
-    const error = msg.error as { code: unknown; message: string };
+    const error = caughtError(msg);
     assert.equal(error.code, 'EINVALID');
     assert.match(error.message, /offset -1 .*at least 0/);
     assert.equal(sim.requests.length, 0);
@@ -186,15 +185,15 @@ describe('abm365-query', function () {
 
   it('Catch gets EINVALID for a limit over 5000 lines, and no request reaches the NAS', async () => {
     const msg = await failure({ operation: 'package-log' }, { payload: { limit: 5001 } });
-    assert.equal((msg.error as { code: unknown }).code, 'EINVALID');
-    assert.match((msg.error as { message: string }).message, /limit 5001 .*5000/);
+    assert.equal((caughtError(msg)).code, 'EINVALID');
+    assert.match((caughtError(msg)).message, /limit 5001 .*5000/);
     assert.equal(sim.requests.length, 0);
   });
 
   it('EINVALID for an empty task field, before any request', async () => {
     const msg = await failure({ operation: 'settings', task: '', taskType: 'str' });
-    assert.equal((msg.error as { code: unknown }).code, 'EINVALID');
-    assert.match((msg.error as { message: string }).message, /task/);
+    assert.equal((caughtError(msg)).code, 'EINVALID');
+    assert.match((caughtError(msg)).message, /task/);
     assert.equal(sim.requests.length, 0);
   });
 
@@ -216,8 +215,8 @@ describe('abm365-query', function () {
 
   it('all tasks is refused for task-log, before any request', async () => {
     const msg = await failure({ operation: 'task-log', taskType: 'all' });
-    assert.equal((msg.error as { code: unknown }).code, 'EINVALID');
-    assert.match((msg.error as { message: string }).message, /task-log needs one task.*package-log/);
+    assert.equal((caughtError(msg)).code, 'EINVALID');
+    assert.match((caughtError(msg)).message, /task-log needs one task.*package-log/);
     assert.equal(sim.requests.length, 0);
   });
 
@@ -232,6 +231,6 @@ describe('abm365-query', function () {
     assert.equal(lastStatus(q)?.text, 'no NAS config');
     const caught = nextMessage(helper.getNode('caught'));
     q.receive({});
-    assert.equal(((await caught).error as { code: unknown }).code, 'EINVALID');
+    assert.equal((caughtError((await caught))).code, 'EINVALID');
   });
 });

@@ -17,6 +17,7 @@ import {
   sleep,
   startSimulator,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 const READ_ONLY = ['app_permissions', 'administrator_account_email', 'application_id', 'tenant_id'];
@@ -169,7 +170,7 @@ describe('abm365-retention node', function () {
         await load(sim, c.node ?? {});
         const got = nextMessage(helper.getNode('caught'));
         helper.getNode('n').receive({ payload: c.msg ?? 'go' });
-        const error = (await got).error as { code: unknown; message: string };
+        const error = caughtError((await got));
         assert.equal(error.code, 'EINVALID', error.message);
         assert.match(error.message, c.match);
         await sleep(30);

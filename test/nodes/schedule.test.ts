@@ -17,6 +17,7 @@ import {
   sleep,
   startSimulator,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 const READ_ONLY = ['app_permissions', 'administrator_account_email', 'application_id', 'tenant_id'];
@@ -62,7 +63,7 @@ async function send(msg: Record<string, unknown>): Promise<Record<string, unknow
 async function fail(msg: Record<string, unknown>): Promise<{ code: unknown; message: string }> {
   const got = nextMessage(helper.getNode('caught'));
   helper.getNode('n').receive(msg);
-  return (await got).error as { code: unknown; message: string };
+  return caughtError((await got));
 }
 
 /** The task_info the simulator received in set_task_setting, parsed from the raw JSON. */

@@ -21,6 +21,7 @@ import {
   type FlowItem,
   type NodeInit,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 type Msg = Record<string, unknown>;
@@ -175,7 +176,7 @@ describe('security: flow nodes on the wire', function () {
         const reads = sim.callsTo('get_all_log');
         if (reads.length === 0) {
           // Refusing a value is allowed (checked before any request); sending it altered is not.
-          assert.equal((caught?.error as { code?: unknown })?.code, 'EINVALID', `${JSON.stringify(kw)}: ${JSON.stringify(caught?.error)}`);
+          assert.equal(caught ? caughtError(caught).code : undefined, 'EINVALID', `${JSON.stringify(kw)}: ${JSON.stringify(caught?.error)}`);
           continue;
         }
         // Surrounding spaces may be trimmed; nothing else may change.
@@ -243,7 +244,7 @@ describe('security: TLS of the config node', function () {
     const caught = nextMessage(helper.getNode('caught'), 15000);
     helper.getNode('q').receive({ payload: 1 });
     const msg = await caught;
-    return { error: msg.error as { message: string; code: unknown }, msg };
+    return { error: caughtError(msg), msg };
   }
 
   it('verify refuses the self-signed certificate and points to the fingerprint option', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { isDsmError } from '../../src/dsm/errors';
+import { DsmError, isDsmError } from '../../src/dsm/errors';
 import { asNodeError } from '../../src/nodes/shared/pipeline';
 import { CURRENT_VERSION, settingsVersion, toBool, toChoice, toNumber } from '../../src/nodes/shared/settings';
 import { Status } from '../../src/nodes/shared/status';
@@ -76,6 +76,17 @@ describe('shared: settings', () => {
     const e = asNodeError(new TypeError('boom'));
     assert.equal((e as Error & { code: string }).code, 'EINTERNAL');
     assert.ok(Object.prototype.propertyIsEnumerable.call(e, 'code'));
+    const ours = asNodeError(new DsmError('list_tasks failed', 120, { api: 'SYNO.ActiveBackupOffice365', method: 'list_tasks' }));
+    assert.equal((ours as DsmError).code, 120);
+    assert.equal(ours.message, 'list_tasks failed');
+  });
+
+  it('asNodeError puts the code in cause too (Node-RED 3.x copies only message, stack and cause to Catch)', () => {
+    const e = asNodeError(new DsmError('x', 'ENOTASK', { api: 'A', method: 'm' })) as DsmError;
+    assert.deepEqual(e.cause, { api: 'A', method: 'm', code: 'ENOTASK' });
+    assert.ok(Object.prototype.propertyIsEnumerable.call(e, 'cause'));
+    assert.equal(asNodeError(e), e, 'an error already prepared is passed on as it is');
+    assert.deepEqual((asNodeError(new TypeError('boom')) as DsmError).cause, { code: 'EINTERNAL' });
   });
 });
 

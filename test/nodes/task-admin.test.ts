@@ -6,7 +6,6 @@ import nasInit from '../../src/nodes/abm365-nas';
 import taskInit from '../../src/nodes/abm365-task';
 import {
   catchNode,
-  copiesErrorCause,
   flowNode,
   helper,
   helperNode,
@@ -17,6 +16,7 @@ import {
   sleep,
   startSimulator,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 const EDITOR_DEFAULTS = {
@@ -64,7 +64,7 @@ async function send(msg: Record<string, unknown>): Promise<Record<string, unknow
 async function fail(msg: Record<string, unknown>): Promise<{ code: unknown; message: string }> {
   const got = nextMessage(helper.getNode('caught'));
   helper.getNode('n').receive(msg);
-  return (await got).error as { code: unknown; message: string };
+  return caughtError((await got));
 }
 
 /** should_remove_storage as the simulator received it. */
@@ -199,10 +199,10 @@ describe('abm365-task node', function () {
       const got = nextMessage(helper.getNode('caught'));
       helper.getNode('n').receive({ keep: 'me' });
       const caught = await got;
-      const error = caught.error as { code: unknown; message: string; cause?: Record<string, unknown> };
+      const error = caughtError(caught);
       assert.equal(error.code, 120);
       assert.equal(caught.keep, 'me');
-      if (copiesErrorCause) assert.equal(error.cause?.method, 'relink_task');
+      assert.equal(error.cause?.method, 'relink_task');
       assert.equal(lastStatus(helper.getNode('n'))?.text, 'error 120');
       assert.equal(sim.callsTo('relink_task').length, 1);
     });

@@ -15,6 +15,7 @@ import {
   sleep,
   startSimulator,
   type Simulator,
+  caughtError,
 } from '../support/node-helper';
 
 const EDITOR_DEFAULTS = { backupJobWorkers: '40', eventWorkers: '40', version: '1' };
@@ -137,7 +138,7 @@ describe('abm365-workers node', function () {
         await load(sim, c.node ?? {});
         const got = nextMessage(helper.getNode('caught'));
         helper.getNode('n').receive({ payload: c.msg ?? 'go' });
-        const error = (await got).error as { code: unknown; message: string };
+        const error = caughtError((await got));
         assert.equal(error.code, 'EINVALID', error.message);
         assert.match(error.message, c.match);
         await sleep(30);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 // node-red-node-test-helper with types, started on the Node-RED that NODE_RED_PATH names (CI
 // reruns the node tests on Node-RED 3.1 that way) or the dev dependency, plus the simulator and
 // small flow builders for the node tests.
@@ -94,8 +95,27 @@ function findPackageDir(file: string): string {
   throw new Error(`no node-red package above ${file}`);
 }
 
-/** Node-RED copies an error's `cause` onto Catch msgs from 4.0 on (3.x copies message, code, stack). */
-export const copiesErrorCause = Number(nodeRedVersion.split('.')[0]) >= 4;
+/**
+ * What reaches a Catch node's msg.error differs by version: Node-RED 4 copies the error's own
+ * `code` and `cause`; 3.x copies only message, stack and cause. Our nodes put the code in
+ * cause.code as well, so it reaches Catch on both.
+ */
+export const copiesErrorCode = Number(nodeRedVersion.split('.')[0]) >= 4;
+
+export interface CaughtError {
+  code: unknown;
+  message: string;
+  cause?: Record<string, unknown>;
+  source?: { id: string; type?: string };
+}
+
+/** msg.error of a Catch msg, with `code` read where this Node-RED version puts it. */
+export function caughtError(msg: Record<string, unknown>): CaughtError {
+  const error = msg.error as CaughtError & { code?: unknown };
+  assert.ok(error && typeof error === 'object', 'the msg has no error');
+  assert.equal(error.cause?.code, copiesErrorCode ? error.code : error.cause?.code, 'cause.code and code agree');
+  return { ...error, code: copiesErrorCode ? error.code : error.cause?.code };
+}
 
 /**
  * What GET /credentials/<type>/<id> answers in the editor, computed by the runtime's own code

@@ -22,7 +22,7 @@
  * `flow.onClose(fn)` adds cleanup that runs in close, before the NAS deregistration.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { DsmError, invalid, isDsmError } from '../../dsm/errors';
+import { DsmError, invalid, isDsmError, type DsmErrorCode } from '../../dsm/errors';
 import type { NasConfigNode } from './config';
 import { getNas } from './config';
 import { settingsVersion } from './settings';
@@ -69,16 +69,29 @@ export function noNasError(): DsmError {
   return invalid('no Synology NAS configured: select an abm365-nas config node and deploy it');
 }
 
-/** Error thrown by something other than our layers (a bug): give it a code so Catch can tell. */
+/**
+ * The error a node hands to done()/node.error(): it always has a `code`, and `cause` carries
+ * that code too. Node-RED 4 copies an error's own `code` and `cause` onto a Catch node's
+ * msg.error; Node-RED 3.x copies only message, stack and cause, so there the code is read
+ * from msg.error.cause.code.
+ */
 export function asNodeError(err: unknown): Error {
-  if (isDsmError(err)) return err;
-  if (err instanceof Error) {
-    if (!Object.prototype.hasOwnProperty.call(err, 'code')) {
-      Object.defineProperty(err, 'code', { value: 'EINTERNAL', enumerable: true });
-    }
-    return err;
+  if (isDsmError(err)) {
+    if (err.cause.code === err.code) return err;
+    return withStack(new DsmError(err.message, err.code, { ...err.cause, code: err.code }), err);
   }
-  return new DsmError(String(err), 'EHTTP');
+  if (err instanceof Error) {
+    // Thrown by something other than our layers (a bug): give it a code so Catch can tell.
+    const own = (err as { code?: unknown }).code;
+    const code = (typeof own === 'string' || typeof own === 'number' ? own : 'EINTERNAL') as DsmErrorCode;
+    return withStack(new DsmError(err.message, code, { code }), err);
+  }
+  return new DsmError(String(err), 'EINTERNAL', { code: 'EINTERNAL' });
+}
+
+function withStack(e: DsmError, from: Error): DsmError {
+  e.stack = from.stack;
+  return e;
 }
 
 /** Status, config node lookup and registration, and one close handler for a flow node. */
