@@ -123,6 +123,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
   private apis: ApiMap | undefined;
   private apisAt = 0;
   private session: Session | undefined;
+  private sessionHeaders: { session: Session; headers: Record<string, string> } | undefined;
   private generation = 0;
   /** The next login replaces a session that was lost (counts as a re-login). */
   private sessionLost = false;
@@ -420,33 +421,48 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     }
     if (session) pairs.push(['_sid', session.sid]);
     const encoded = encodePairs(pairs);
-    const headers: Record<string, string> = session?.synotoken ? { 'X-SYNO-TOKEN': session.synotoken } : {};
+    const headers = this.headersFor(session);
     return httpMethod === 'GET' ? this.send(target, method, 'GET', encoded, undefined, headers) : this.send(target, method, 'POST', undefined, encoded, headers);
   }
 
-  /** Through the queue to the transport; failures become DsmErrors naming the API and method. */
+  /** The session's header (X-SYNO-TOKEN), one object per session: axios copies, never changes it. */
+  private headersFor(session: Session | undefined): Record<string, string> | undefined {
+    if (!session?.synotoken) return undefined;
+    const cached = this.sessionHeaders;
+    if (cached && cached.session === session) return cached.headers;
+    const headers = { 'X-SYNO-TOKEN': session.synotoken };
+    this.sessionHeaders = { session, headers };
+    return headers;
+  }
+
+  /**
+   * Through the queue to the transport; failures become DsmErrors naming the API and method.
+   * The request is prepared before it waits for a slot, so a freed slot goes straight to the wire.
+   */
   private async send(
     target: Target,
     method: string,
     httpMethod: 'GET' | 'POST',
     query: string | undefined,
     body: string | undefined,
-    headers: Record<string, string> = {},
+    headers?: Record<string, string>,
   ): Promise<Exchange> {
-    const cause = { api: target.api, method };
     const transport = this.transport;
     if (!transport || this.closed) throw this.closedError(target.api, method);
-    const release = await this.queue.acquire().catch(() => {
-      throw this.closedError(target.api, method);
-    });
+    const prepared = transport.prepare({ httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs });
+    const release =
+      this.queue.tryAcquire() ??
+      (await this.queue.acquire().catch(() => {
+        throw this.closedError(target.api, method);
+      }));
     let response: TransportResponse;
     try {
       if (this.closed) throw this.closedError(target.api, method);
       this.stats.requests++;
-      response = await transport.send({ httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs });
+      response = await transport.send(prepared);
     } catch (e) {
       if (e instanceof TransportFailure) {
-        throw new DsmError(transportErrorMessage(target.api, method, e.code, e.reason, this.where, e.fingerprint), e.code, cause);
+        throw new DsmError(transportErrorMessage(target.api, method, e.code, e.reason, this.where, e.fingerprint), e.code, { api: target.api, method });
       }
       throw e;
     } finally {
@@ -454,7 +470,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     }
     const env = parseEnvelope(response.status, response.body);
     if (env.kind === 'http') {
-      throw new DsmError(httpProblemMessage(target.api, method, env), 'EHTTP', { ...cause, httpStatus: env.status });
+      throw new DsmError(httpProblemMessage(target.api, method, env), 'EHTTP', { api: target.api, method, httpStatus: env.status });
     }
     return { env, response };
   }

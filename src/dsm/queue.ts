@@ -18,6 +18,13 @@ export class RequestQueue {
     return this.waiting.length;
   }
 
+  /** A slot now, or undefined when all are taken (then acquire() and wait in line). */
+  tryAcquire(): Release | undefined {
+    if (this.active >= this.max) return undefined;
+    this.active++;
+    return this.makeRelease();
+  }
+
   /** Resolves with a release function once a slot is free; call it exactly when done. */
   acquire(): Promise<Release> {
     if (this.active < this.max) {

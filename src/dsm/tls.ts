@@ -107,7 +107,10 @@ export interface AgentSettings {
 
 /** The one agent a client uses for its NAS. */
 export function createAgent(settings: AgentSettings): http.Agent {
-  const common = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS };
+  // TCP keep-alive probes after 60 s idle: what axios sets on every request's socket. With
+  // Node's default (1 s) the agent and axios would switch it back and forth (two setsockopt
+  // calls per request).
+  const common = { keepAlive: true, keepAliveMsecs: 60_000, timeout: FREE_SOCKET_TIMEOUT_MS };
   if (settings.protocol === 'http') return new http.Agent(common);
   switch (settings.tlsMode) {
     case 'insecure':

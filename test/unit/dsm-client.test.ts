@@ -309,6 +309,15 @@ for (const protocol of ['http', 'https'] as const) {
       assert.ok(elapsed >= 3 * delayMs - 15, `took ${elapsed} ms`);
     });
 
+    it('the deadline counts from the request going out, not from its wait in the queue', async () => {
+      const c = client({ maxConcurrent: 1, timeoutMs: 400 });
+      await c.call(ABM, 'get_worker_count');
+      sim.faults.add({ kind: 'delay', method: 'get_general_log', times: 3, delayMs: 250 });
+      const t0 = Date.now();
+      await Promise.all([0, 1, 2].map((offset) => c.call(ABM, 'get_general_log', { offset, limit: 1 })));
+      assert.ok(Date.now() - t0 >= 700, 'one after another, longer than one deadline');
+    });
+
     it('a slow answer gives ETIMEDOUT', async () => {
       const c = client({ timeoutMs: 300 });
       await c.call(ABM, 'get_worker_count');

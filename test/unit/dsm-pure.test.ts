@@ -258,6 +258,26 @@ describe('dsm pure: queue', () => {
   });
 });
 
+describe('dsm pure: queue, tryAcquire', () => {
+  it('takes a free slot at once and never jumps the line', async () => {
+    const q = new RequestQueue(1);
+    const r1 = q.tryAcquire();
+    assert.ok(r1);
+    assert.equal(q.tryAcquire(), undefined, 'no free slot');
+    const waiting = q.acquire();
+    r1();
+    assert.equal(q.tryAcquire(), undefined, 'the freed slot went to the waiter');
+    const r2 = await waiting;
+    r2();
+    assert.equal(q.inFlight, 0);
+    const r3 = q.tryAcquire();
+    assert.ok(r3);
+    r3();
+    r3();
+    assert.equal(q.inFlight, 0, 'release is idempotent');
+  });
+});
+
 describe('dsm pure: options', () => {
   const base: DsmClientOptions = {
     host: 'nas.local',
