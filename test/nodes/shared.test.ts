@@ -37,6 +37,39 @@ describe('shared: Status', () => {
     assert.deepEqual(shown.at(-1), { fill: 'red', shape: 'ring', text: 'auth refused (400)' });
   });
 
+  it('does not send a requesting or ok status that is showing already', () => {
+    const { node, shown } = fakeNode();
+    const s = new Status(node);
+    const at = new Date(2024, 0, 1, 9, 5);
+    s.requesting();
+    s.ok('1 task', at);
+    s.requesting();
+    s.ok('1 task', at);
+    assert.equal(shown.length, 4, 'one after another: every change is shown');
+    s.ok('1 task', at);
+    assert.equal(shown.length, 4, 'the same ok again is not sent');
+    s.requesting();
+    s.requesting();
+    s.ok('x', at);
+    assert.deepEqual(shown.slice(4), [
+      { fill: 'blue', shape: 'dot', text: 'requesting' },
+      { fill: 'blue', shape: 'dot', text: 'requesting (2)' },
+      { fill: 'blue', shape: 'dot', text: 'requesting' },
+    ]);
+    s.connection('connected');
+    assert.equal(shown.length, 7, 'connected while requesting: nothing new to show');
+    s.show({ fill: 'blue', shape: 'dot', text: 'requesting' }, 1000);
+    s.requesting();
+    assert.deepEqual(shown.at(-1), { fill: 'blue', shape: 'dot', text: 'requesting (2)' });
+    s.ok('x', at);
+    s.ok('x', at);
+    assert.deepEqual(shown.at(-1), { fill: 'green', shape: 'dot', text: 'x · 09:05' });
+    s.error({ code: 'ETIMEDOUT' }, false);
+    s.ok('x', at);
+    assert.deepEqual(shown.at(-1), { fill: 'green', shape: 'dot', text: 'x · 09:05' }, 'shown again after an error');
+    s.dispose();
+  });
+
   it('clears a transient status only if nothing newer replaced it', async () => {
     const { node, shown } = fakeNode();
     const s = new Status(node);

@@ -10,6 +10,8 @@
  *     status.dispose();                    // in close: clears timers (the pipeline does this for you)
  *
  * A transient status is cleared only if no newer status replaced it in the meantime.
+ * A requesting or ok status identical to the one showing is not sent again (each status goes
+ * to every open editor).
  */
 import type { Node, NodeStatus } from 'node-red';
 import type { ConnectionState } from '../../dsm/types';
@@ -45,6 +47,8 @@ export class Status implements ConnectionListener {
   private inFlight = 0;
   private generation = 0;
   private kind: Kind = 'none';
+  /** Text of the status showing (requesting and ok statuses are told apart by kind and text). */
+  private text: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -68,7 +72,9 @@ export class Status implements ConnectionListener {
       this.showRequesting('requesting');
       return;
     }
-    this.apply('ok', { fill: 'green', shape: 'dot', text: summary ? `${summary} · ${clock(at)}` : clock(at) });
+    const text = summary ? `${summary} · ${clock(at)}` : clock(at);
+    if (this.showing('ok', text)) return;
+    this.apply('ok', { fill: 'green', shape: 'dot', text });
   }
 
   /** A request failed: red ring naming the error's code. `counted` false: it failed before requesting(). */
@@ -126,12 +132,15 @@ export class Status implements ConnectionListener {
     if (this.inFlight > 0) this.inFlight -= 1;
   }
 
-  private showRequesting(text: string): void {
-    this.apply('requesting', {
-      fill: 'blue',
-      shape: 'dot',
-      text: this.inFlight > 1 ? `${text} (${this.inFlight})` : text,
-    });
+  private showRequesting(label: string): void {
+    const text = this.inFlight > 1 ? `${label} (${this.inFlight})` : label;
+    if (this.showing('requesting', text)) return;
+    this.apply('requesting', { fill: 'blue', shape: 'dot', text });
+  }
+
+  /** This very status is showing already, and no timer is about to clear it. */
+  private showing(kind: Kind, text: string): boolean {
+    return this.kind === kind && this.text === text && this.timer === undefined && !this.disposed;
   }
 
   private apply(kind: Kind, status: NodeStatus): void {
@@ -139,11 +148,12 @@ export class Status implements ConnectionListener {
     this.cancelTimer();
     this.generation += 1;
     this.kind = kind;
+    this.text = status.text === undefined ? undefined : String(status.text);
     this.node.status(status);
   }
 
   private cancelTimer(): void {
-    if (this.timer) {
+    if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
