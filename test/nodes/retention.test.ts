@@ -2,26 +2,20 @@
 // wire, keep-all leaves preserve_day_number as it was, msg.payload.days_to_keep overrides, and
 // bad values are refused before any request.
 import assert from 'node:assert/strict';
-import nasInit from '../../src/nodes/abm365-nas';
 import retentionInit from '../../src/nodes/abm365-retention';
 import type { TaskInfo } from '../../src/abm';
 import {
-  catchNode,
-  flowNode,
-  helper,
-  helperNode,
+  assertStoredTaskInfo,
+  itRefusesBadValues,
   lastStatus,
-  nasCredentials,
-  nasFlow,
-  nextMessage,
-  sleep,
-  startSimulator,
+  nodeHarness,
+  TASK_INFO_LISTS,
+  TASK_INFO_READ_ONLY,
+  useSimulator,
+  writtenTaskInfo as written,
+  type BadValueCase,
   type Simulator,
-  caughtError,
 } from '../support/node-helper';
-
-const READ_ONLY = ['app_permissions', 'administrator_account_email', 'application_id', 'tenant_id'];
-const LISTS = ['user_list', 'group_list', 'team_list', 'my_site_list', 'general_site_list', 'all_site_list'];
 
 const EDITOR_DEFAULTS = { task: 'test', taskType: 'str', mode: 'all', days: '30', version: '1' };
 
@@ -29,83 +23,46 @@ function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-async function load(sim: Simulator, props: Record<string, unknown>): Promise<void> {
-  await helper.load(
-    [nasInit, retentionInit],
-    [
-      ...nasFlow(sim),
-      flowNode('n', 'abm365-retention', { ...EDITOR_DEFAULTS, ...props }),
-      helperNode('out'),
-      catchNode('catcher', [['caught']]),
-      helperNode('caught'),
-    ],
-    nasCredentials(),
-  );
-}
-
-async function send(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const got = nextMessage(helper.getNode('out'));
-  helper.getNode('n').receive(msg);
-  return got;
-}
-
-function written(sim: Simulator): TaskInfo {
-  const calls = sim.callsTo('set_task_setting');
-  assert.equal(calls.length, 1, 'one set_task_setting');
-  assert.equal(calls[0].params.task_id, '1');
-  return JSON.parse(calls[0].params.task_info) as TaskInfo;
-}
-
 /** Only `changed` differs from what was read; lists sent empty, read-only fields left out; nothing lost on the NAS. */
 function assertOnly(sim: Simulator, read: TaskInfo, changed: Record<string, unknown>): void {
   const sent = written(sim);
   const expected: TaskInfo = { ...read, ...changed };
-  for (const k of READ_ONLY) delete expected[k];
-  for (const k of LISTS) expected[k] = [];
+  for (const k of TASK_INFO_READ_ONLY) delete expected[k];
+  for (const k of TASK_INFO_LISTS) expected[k] = [];
   assert.deepEqual(sent, expected);
-  const stored = sim.abm.settings.get(1) as TaskInfo;
-  const emptyLists = Object.fromEntries(LISTS.filter((k) => !(k in read)).map((k) => [k, []]));
-  assert.deepEqual(stored, { ...read, ...emptyLists, ...changed }, 'the NAS keeps every other setting, lists included');
+  assertStoredTaskInfo(sim, read, changed, 'the NAS keeps every other setting, lists included');
 }
 
 describe('abm365-retention node', function () {
   this.timeout(20000);
-  let sim: Simulator;
+  const sim = useSimulator();
+  const retention = nodeHarness(sim, retentionInit, 'abm365-retention', { defaults: EDITOR_DEFAULTS });
   let read: TaskInfo;
 
   function start(rotation: number, days: number): void {
-    const info = sim.abm.settings.get(1) as TaskInfo;
+    const info = sim().abm.settings.get(1) as TaskInfo;
     info.rotation_policy = rotation;
     info.preserve_day_number = days;
     read = clone(info);
   }
 
-  beforeEach(async () => {
-    sim = await startSimulator();
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.stop();
-  });
-
   it('keep all: rotation_policy 0, preserve_day_number left as it was', async () => {
     start(1, 45);
-    await load(sim, { mode: 'all' });
-    const msg = await send({ payload: 'go', other: 1 });
-    assertOnly(sim, read, { rotation_policy: 0 });
-    assert.equal(written(sim).preserve_day_number, 45);
+    await retention.deploy({ mode: 'all' });
+    const msg = await retention.run({ payload: 'go', other: 1 });
+    assertOnly(sim(), read, { rotation_policy: 0 });
+    assert.equal(written(sim()).preserve_day_number, 45);
     assert.deepEqual(msg.payload, { task_id: 1, task_name: 'test', before: { rotation_policy: 1 }, after: { rotation_policy: 0 } });
     assert.equal(msg.topic, 'retention');
     assert.equal(msg.other, 1);
-    assert.equal(lastStatus(helper.getNode('n'))?.fill, 'green');
+    assert.equal(lastStatus(retention.node())?.fill, 'green');
   });
 
   it('keep N days: rotation_policy 1, preserve_day_number N', async () => {
     start(0, 30);
-    await load(sim, { mode: 'days', days: '90' });
-    const msg = await send({});
-    assertOnly(sim, read, { rotation_policy: 1, preserve_day_number: 90 });
+    await retention.deploy({ mode: 'days', days: '90' });
+    const msg = await retention.run({});
+    assertOnly(sim(), read, { rotation_policy: 1, preserve_day_number: 90 });
     assert.deepEqual(msg.payload, {
       task_id: 1,
       task_name: 'test',
@@ -116,41 +73,37 @@ describe('abm365-retention node', function () {
 
   it('msg.payload.days_to_keep N overrides a keep-all node (number or numeric string)', async () => {
     start(0, 30);
-    await load(sim, { mode: 'all' });
-    await send({ payload: { days_to_keep: '7' } });
-    assertOnly(sim, read, { rotation_policy: 1, preserve_day_number: 7 });
+    await retention.deploy({ mode: 'all' });
+    await retention.run({ payload: { days_to_keep: '7' } });
+    assertOnly(sim(), read, { rotation_policy: 1, preserve_day_number: 7 });
   });
 
   it('msg.payload.days_to_keep 0 overrides a days node: keep all, preserve_day_number as it was', async () => {
     start(1, 14);
-    await load(sim, { mode: 'days', days: 60 });
-    const msg = await send({ payload: { days_to_keep: 0 } });
-    assertOnly(sim, read, { rotation_policy: 0 });
-    assert.equal(written(sim).preserve_day_number, 14);
+    await retention.deploy({ mode: 'days', days: 60 });
+    const msg = await retention.run({ payload: { days_to_keep: 0 } });
+    assertOnly(sim(), read, { rotation_policy: 0 });
+    assert.equal(written(sim()).preserve_day_number, 14);
     assert.deepEqual((msg.payload as { after: unknown }).after, { rotation_policy: 0 });
   });
 
   it('nothing to change: the settings are still written back unchanged, before/after empty', async () => {
     start(0, 30);
-    await load(sim, { mode: 'all' });
-    const msg = await send({});
-    assertOnly(sim, read, {});
+    await retention.deploy({ mode: 'all' });
+    const msg = await retention.run({});
+    assertOnly(sim(), read, {});
     assert.deepEqual(msg.payload, { task_id: 1, task_name: 'test', before: {}, after: {} });
   });
 
   it('a flow without mode and days keeps all versions (the editor default)', async () => {
     start(1, 10);
-    await helper.load(
-      [nasInit, retentionInit],
-      [...nasFlow(sim), flowNode('n', 'abm365-retention', { task: '1', taskType: 'num' }), helperNode('out')],
-      nasCredentials(),
-    );
-    await send({});
-    assertOnly(sim, read, { rotation_policy: 0 });
+    await retention.deploy({ task: '1', taskType: 'num' }, { defaults: {} });
+    await retention.run({});
+    assertOnly(sim(), read, { rotation_policy: 0 });
   });
 
   describe('bad values: EINVALID naming the value and the range, and no request', () => {
-    const cases: { what: string; node?: Record<string, unknown>; msg?: Record<string, unknown>; match: RegExp }[] = [
+    const cases: BadValueCase[] = [
       { what: 'msg days_to_keep negative', msg: { days_to_keep: -1 }, match: /days_to_keep.*0 \(keep all versions\) or a positive whole number.*-1/ },
       { what: 'msg days_to_keep fraction', msg: { days_to_keep: 1.5 }, match: /days_to_keep.*positive whole number.*1\.5/ },
       { what: 'msg days_to_keep text', msg: { days_to_keep: 'month' }, match: /days_to_keep.*positive whole number.*"month"/ },
@@ -165,18 +118,6 @@ describe('abm365-retention node', function () {
       { what: 'msg.task missing', node: { task: 'task', taskType: 'msg' }, match: /msg\.task is empty/ },
       { what: 'all tasks', node: { taskType: 'all' }, match: /all tasks.*one task/ },
     ];
-    for (const c of cases) {
-      it(c.what, async () => {
-        await load(sim, c.node ?? {});
-        const got = nextMessage(helper.getNode('caught'));
-        helper.getNode('n').receive({ payload: c.msg ?? 'go' });
-        const error = caughtError((await got));
-        assert.equal(error.code, 'EINVALID', error.message);
-        assert.match(error.message, c.match);
-        await sleep(30);
-        assert.deepEqual(sim.requests.map((r) => r.method ?? r.path), [], 'no request (no login, no ABM call)');
-        assert.equal(lastStatus(helper.getNode('n'))?.text, 'EINVALID');
-      });
-    }
+    itRefusesBadValues(retention, cases);
   });
 });

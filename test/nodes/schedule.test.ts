@@ -2,26 +2,20 @@
 // (only the schedule fields change, lists empty, read-only fields dropped), what the NAS keeps,
 // msg overrides, and bad values refused before any request.
 import assert from 'node:assert/strict';
-import nasInit from '../../src/nodes/abm365-nas';
 import scheduleInit from '../../src/nodes/abm365-schedule';
 import type { TaskInfo } from '../../src/abm';
 import {
-  catchNode,
-  flowNode,
-  helper,
-  helperNode,
+  assertStoredTaskInfo,
+  itRefusesBadValues,
   lastStatus,
-  nasCredentials,
-  nasFlow,
-  nextMessage,
-  sleep,
-  startSimulator,
+  nodeHarness,
+  TASK_INFO_LISTS as LISTS,
+  TASK_INFO_READ_ONLY as READ_ONLY,
+  useSimulator,
+  writtenTaskInfo as written,
+  type BadValueCase,
   type Simulator,
-  caughtError,
 } from '../support/node-helper';
-
-const READ_ONLY = ['app_permissions', 'administrator_account_email', 'application_id', 'tenant_id'];
-const LISTS = ['user_list', 'group_list', 'team_list', 'my_site_list', 'general_site_list', 'all_site_list'];
 
 /** Complete node JSON as the editor writes it (numbers as the text inputs store them). */
 const EDITOR_DEFAULTS = {
@@ -40,40 +34,6 @@ function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-async function load(sim: Simulator, props: Record<string, unknown>): Promise<void> {
-  await helper.load(
-    [nasInit, scheduleInit],
-    [
-      ...nasFlow(sim),
-      flowNode('n', 'abm365-schedule', { ...EDITOR_DEFAULTS, ...props }),
-      helperNode('out'),
-      catchNode('catcher', [['caught']]),
-      helperNode('caught'),
-    ],
-    nasCredentials(),
-  );
-}
-
-async function send(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const got = nextMessage(helper.getNode('out'));
-  helper.getNode('n').receive(msg);
-  return got;
-}
-
-async function fail(msg: Record<string, unknown>): Promise<{ code: unknown; message: string }> {
-  const got = nextMessage(helper.getNode('caught'));
-  helper.getNode('n').receive(msg);
-  return caughtError((await got));
-}
-
-/** The task_info the simulator received in set_task_setting, parsed from the raw JSON. */
-function written(sim: Simulator): TaskInfo {
-  const calls = sim.callsTo('set_task_setting');
-  assert.equal(calls.length, 1, 'one set_task_setting');
-  assert.equal(calls[0].params.task_id, '1');
-  return JSON.parse(calls[0].params.task_info) as TaskInfo;
-}
-
 /**
  * Compares the written task_info with what get_task_setting returned: read-only fields absent,
  * lists empty, `changed` as expected, every other field identical (no field added or lost).
@@ -90,41 +50,35 @@ function assertOnlyChanged(read: TaskInfo, sent: TaskInfo, changed: Record<strin
 
 /** The simulator's settings after the write: the intended fields changed, nothing lost (lists intact). */
 function assertStored(sim: Simulator, read: TaskInfo, changed: Record<string, unknown>): void {
-  const stored = sim.abm.settings.get(1) as TaskInfo;
   // A list the task never had (the seed has no all_site_list) comes back as an empty one.
-  const emptyLists = Object.fromEntries(LISTS.filter((k) => !(k in read)).map((k) => [k, []]));
-  assert.deepEqual(stored, { ...read, ...emptyLists, ...changed });
+  assertStoredTaskInfo(sim, read, changed);
+  const stored = sim.abm.settings.get(1) as TaskInfo;
   for (const k of LISTS.filter((l) => l in read)) assert.deepEqual(stored[k], read[k], `${k} intact`);
   assert.ok((stored.user_list as unknown[]).length > 0, 'the seed has users: the check means something');
 }
 
 describe('abm365-schedule node', function () {
   this.timeout(20000);
-  let sim: Simulator;
+  const sim = useSimulator();
+  const scheduler = nodeHarness(sim, scheduleInit, 'abm365-schedule', { defaults: EDITOR_DEFAULTS });
   let read: TaskInfo;
 
-  beforeEach(async () => {
-    sim = await startSimulator();
+  beforeEach(() => {
     // A scheduled task to start from, so that every policy changes something.
-    const info = sim.abm.settings.get(1) as TaskInfo;
+    const info = sim().abm.settings.get(1) as TaskInfo;
     info.backup_policy = 1;
     info.enable_schedule = true;
     info.schedule = { ...info.schedule, hour: 3, minute: 15, last_work_hour: 3, repeat_hour: 0, week_day: '1,3' };
     read = clone(info);
   });
 
-  afterEach(async () => {
-    await helper.unload();
-    await sim.stop();
-  });
-
   it('continuous: writes backup_policy 0, enable_schedule false and nothing else', async () => {
-    await load(sim, { policy: 'continuous' });
-    const msg = await send({ payload: 'go', keep: 'me' });
-    assert.equal(sim.callsTo('get_task_setting')[0].params.task_id, '1');
+    await scheduler.deploy({ policy: 'continuous' });
+    const msg = await scheduler.run({ payload: 'go', keep: 'me' });
+    assert.equal(sim().callsTo('get_task_setting')[0].params.task_id, '1');
     const changed = { backup_policy: 0, enable_schedule: false };
-    assertOnlyChanged(read, written(sim), changed);
-    assertStored(sim, read, changed);
+    assertOnlyChanged(read, written(sim()), changed);
+    assertStored(sim(), read, changed);
     assert.deepEqual(msg.payload, {
       task_id: 1,
       task_name: 'test',
@@ -133,22 +87,22 @@ describe('abm365-schedule node', function () {
     });
     assert.equal(msg.topic, 'schedule');
     assert.equal(msg.keep, 'me');
-    assert.equal(lastStatus(helper.getNode('n'))?.fill, 'green');
+    assert.equal(lastStatus(scheduler.node())?.fill, 'green');
   });
 
   it('manual: writes backup_policy 1, enable_schedule false', async () => {
-    await load(sim, { policy: 'manual' });
-    const msg = await send({ payload: {}, topic: 'mine' });
+    await scheduler.deploy({ policy: 'manual' });
+    const msg = await scheduler.run({ payload: {}, topic: 'mine' });
     const changed = { enable_schedule: false };
-    assertOnlyChanged(read, written(sim), changed);
-    assertStored(sim, read, changed);
+    assertOnlyChanged(read, written(sim()), changed);
+    assertStored(sim(), read, changed);
     assert.deepEqual(msg.payload, { task_id: 1, task_name: 'test', before: { enable_schedule: true }, after: { enable_schedule: false } });
     assert.equal(msg.topic, 'mine', 'a topic is left alone');
   });
 
   it('scheduled: writes the schedule with week_day the comma-joined days, keeping its other fields', async () => {
-    await load(sim, { startHour: '22', startMinute: '30', lastRunHour: '23', repeatHours: '0', days: ['5', '1', '2'] });
-    const msg = await send({ payload: 1 });
+    await scheduler.deploy({ startHour: '22', startMinute: '30', lastRunHour: '23', repeatHours: '0', days: ['5', '1', '2'] });
+    const msg = await scheduler.run({ payload: 1 });
     const schedule = {
       ...read.schedule,
       date_type: 0,
@@ -162,34 +116,34 @@ describe('abm365-schedule node', function () {
       week_day: '1,2,5',
     };
     const changed = { backup_policy: 1, enable_schedule: true, schedule };
-    assertOnlyChanged(read, written(sim), changed);
-    assertStored(sim, read, { schedule });
-    assert.equal(written(sim).schedule.week_day, '1,2,5');
+    assertOnlyChanged(read, written(sim()), changed);
+    assertStored(sim(), read, { schedule });
+    assert.equal(written(sim()).schedule.week_day, '1,2,5');
     assert.deepEqual(msg.payload, { task_id: 1, task_name: 'test', before: { schedule: read.schedule }, after: { schedule } });
     // The task list shows it too.
-    assert.equal(sim.abm.task(1)?.schedule.week_day, '1,2,5');
+    assert.equal(sim().abm.task(1)?.schedule.week_day, '1,2,5');
   });
 
   it('scheduled from an unscheduled task: backup_policy, enable_schedule and schedule change', async () => {
-    const info = sim.abm.settings.get(1) as TaskInfo;
+    const info = sim().abm.settings.get(1) as TaskInfo;
     info.backup_policy = 0;
     info.enable_schedule = false;
     read = clone(info);
-    await load(sim, { startHour: 6, startMinute: 5, lastRunHour: 20, repeatHours: 2, days: [1, 2, 3, 4, 5] });
-    const msg = await send({});
+    await scheduler.deploy({ startHour: 6, startMinute: 5, lastRunHour: 20, repeatHours: 2, days: [1, 2, 3, 4, 5] });
+    const msg = await scheduler.run({});
     const schedule = { ...read.schedule, hour: 6, minute: 5, last_work_hour: 20, repeat_hour: 2, week_day: '1,2,3,4,5' };
     const changed = { backup_policy: 1, enable_schedule: true, schedule };
-    assertOnlyChanged(read, written(sim), changed);
-    assertStored(sim, read, changed);
+    assertOnlyChanged(read, written(sim()), changed);
+    assertStored(sim(), read, changed);
     const payload = msg.payload as { before: Record<string, unknown>; after: Record<string, unknown> };
     assert.deepEqual(Object.keys(payload.after).sort(), ['backup_policy', 'enable_schedule', 'schedule']);
     assert.deepEqual(payload.before.backup_policy, 0);
   });
 
   it('msg.payload keys override the node (policy by number; the rest from the node)', async () => {
-    await load(sim, { policy: 'continuous', startHour: '4', startMinute: '45' });
-    const msg = await send({ payload: { policy: 2, start_hour: '7', repeat_every_hours: 3, last_run_hour: 19, run_days: [0, 6] } });
-    const sent = written(sim);
+    await scheduler.deploy({ policy: 'continuous', startHour: '4', startMinute: '45' });
+    const msg = await scheduler.run({ payload: { policy: 2, start_hour: '7', repeat_every_hours: 3, last_run_hour: 19, run_days: [0, 6] } });
+    const sent = written(sim());
     assert.equal(sent.backup_policy, 1);
     assert.equal(sent.enable_schedule, true);
     assert.deepEqual(
@@ -200,12 +154,12 @@ describe('abm365-schedule node', function () {
   });
 
   it('msg.payload.policy by name and as "1" override a scheduled node', async () => {
-    await load(sim, {});
-    await send({ payload: { policy: 'continuous' } });
-    assert.equal(written(sim).backup_policy, 0);
-    sim.resetRecording();
-    await send({ payload: { policy: '1' } });
-    assert.deepEqual([written(sim).backup_policy, written(sim).enable_schedule], [1, false]);
+    await scheduler.deploy({});
+    await scheduler.run({ payload: { policy: 'continuous' } });
+    assert.equal(written(sim()).backup_policy, 0);
+    sim().resetRecording();
+    await scheduler.run({ payload: { policy: '1' } });
+    assert.deepEqual([written(sim()).backup_policy, written(sim()).enable_schedule], [1, false]);
   });
 
   for (const [form, runDays] of [
@@ -214,33 +168,33 @@ describe('abm365-schedule node', function () {
     ['a comma-separated string', '1,2'],
   ] as const) {
     it(`msg.payload.run_days as ${form}`, async () => {
-      await load(sim, {});
-      await send({ payload: { run_days: runDays } });
-      assert.equal(written(sim).schedule.week_day, '1,2');
+      await scheduler.deploy({});
+      await scheduler.run({ payload: { run_days: runDays } });
+      assert.equal(written(sim()).schedule.week_day, '1,2');
     });
   }
 
   it('selects the task from msg.task (id) and by name case-insensitively', async () => {
-    sim.abm.addTask({ task_name: 'Other' });
-    await load(sim, { task: 'task', taskType: 'msg', policy: 'manual' });
-    const msg = await send({ task: 2 });
-    assert.equal(sim.callsTo('set_task_setting')[0].params.task_id, '2');
+    sim().abm.addTask({ task_name: 'Other' });
+    await scheduler.deploy({ task: 'task', taskType: 'msg', policy: 'manual' });
+    const msg = await scheduler.run({ task: 2 });
+    assert.equal(sim().callsTo('set_task_setting')[0].params.task_id, '2');
     assert.equal((msg.payload as { task_name: string }).task_name, 'Other');
-    sim.resetRecording();
-    await send({ task: 'other' });
-    assert.equal(sim.callsTo('set_task_setting')[0].params.task_id, '2');
+    sim().resetRecording();
+    await scheduler.run({ task: 'other' });
+    assert.equal(sim().callsTo('set_task_setting')[0].params.task_id, '2');
   });
 
   it('an unknown task is ENOTASK and nothing is written', async () => {
-    await load(sim, { task: 'nope' });
-    const error = await fail({});
+    await scheduler.deploy({ task: 'nope' });
+    const error = await scheduler.fail({});
     assert.equal(error.code, 'ENOTASK');
     assert.match(error.message, /test/);
-    assert.equal(sim.callsTo('set_task_setting').length, 0);
+    assert.equal(sim().callsTo('set_task_setting').length, 0);
   });
 
   describe('bad values: EINVALID naming the value and the range, and no request', () => {
-    const cases: { what: string; node?: Record<string, unknown>; msg?: Record<string, unknown>; match: RegExp }[] = [
+    const cases: BadValueCase[] = [
       { what: 'node policy unknown', node: { policy: 'weekly' }, match: /policy.*continuous.*manual.*scheduled.*"weekly"/ },
       { what: 'node policy empty', node: { policy: '' }, match: /policy.*continuous/ },
       { what: 'msg policy out of range', msg: { policy: 3 }, match: /policy.*0, 1, 2.*3/ },
@@ -269,22 +223,12 @@ describe('abm365-schedule node', function () {
       { what: 'msg.task missing', node: { task: 'task', taskType: 'msg' }, match: /msg\.task is empty/ },
       { what: 'all tasks', node: { task: '', taskType: 'all' }, match: /all tasks.*one task/ },
     ];
-    for (const c of cases) {
-      it(c.what, async () => {
-        await load(sim, c.node ?? {});
-        const error = await fail(c.msg ? { payload: c.msg } : { payload: 'go' });
-        assert.equal(error.code, 'EINVALID', error.message);
-        assert.match(error.message, c.match);
-        await sleep(30);
-        assert.deepEqual(sim.requests.map((r) => r.method ?? r.path), [], 'no request (no login, no ABM call)');
-        assert.equal(lastStatus(helper.getNode('n'))?.text, 'EINVALID');
-      });
-    }
+    itRefusesBadValues(scheduler, cases);
   });
 
   it('times of a non-scheduled policy are not read (a bad hour does not stop "manual")', async () => {
-    await load(sim, { policy: 'manual', startHour: '99' });
-    await send({});
-    assert.equal(written(sim).enable_schedule, false);
+    await scheduler.deploy({ policy: 'manual', startHour: '99' });
+    await scheduler.run({});
+    assert.equal(written(sim()).enable_schedule, false);
   });
 });

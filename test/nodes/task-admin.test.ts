@@ -2,22 +2,8 @@
 // node's own box only (no msg can turn it on), relink_task's task_info on the wire, msg
 // overrides for relink, and bad values refused before any request.
 import assert from 'node:assert/strict';
-import nasInit from '../../src/nodes/abm365-nas';
 import taskInit from '../../src/nodes/abm365-task';
-import {
-  catchNode,
-  flowNode,
-  helper,
-  helperNode,
-  lastStatus,
-  nasCredentials,
-  nasFlow,
-  nextMessage,
-  sleep,
-  startSimulator,
-  type Simulator,
-  caughtError,
-} from '../support/node-helper';
+import { caughtError, itRefusesBadValues, lastStatus, nodeHarness, useSimulator, type BadValueCase, type Simulator } from '../support/node-helper';
 
 const EDITOR_DEFAULTS = {
   action: 'delete',
@@ -41,32 +27,6 @@ const RELINK = {
   adminEmail: 'admin@contoso.onmicrosoft.com',
 };
 
-async function load(sim: Simulator, props: Record<string, unknown>): Promise<void> {
-  await helper.load(
-    [nasInit, taskInit],
-    [
-      ...nasFlow(sim),
-      flowNode('n', 'abm365-task', { ...EDITOR_DEFAULTS, ...props }),
-      helperNode('out'),
-      catchNode('catcher', [['caught']]),
-      helperNode('caught'),
-    ],
-    nasCredentials(),
-  );
-}
-
-async function send(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const got = nextMessage(helper.getNode('out'));
-  helper.getNode('n').receive(msg);
-  return got;
-}
-
-async function fail(msg: Record<string, unknown>): Promise<{ code: unknown; message: string }> {
-  const got = nextMessage(helper.getNode('caught'));
-  helper.getNode('n').receive(msg);
-  return caughtError((await got));
-}
-
 /** should_remove_storage as the simulator received it. */
 function removeStorageOnWire(sim: Simulator): string {
   const calls = sim.callsTo('delete_task');
@@ -83,80 +43,72 @@ function relinkInfoOnWire(sim: Simulator): Record<string, unknown> {
 
 describe('abm365-task node', function () {
   this.timeout(20000);
-  let sim: Simulator;
-
-  beforeEach(async () => {
-    sim = await startSimulator();
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.stop();
-  });
+  const sim = useSimulator();
+  const task = nodeHarness(sim, taskInit, 'abm365-task', { defaults: EDITOR_DEFAULTS });
 
   describe('delete', () => {
     it('removeData false: should_remove_storage "false", the data stays', async () => {
-      await load(sim, { removeData: false });
-      const msg = await send({ payload: 'go', keep: 'x' });
-      assert.equal(removeStorageOnWire(sim), 'false');
+      await task.deploy({ removeData: false });
+      const msg = await task.run({ payload: 'go', keep: 'x' });
+      assert.equal(removeStorageOnWire(sim()), 'false');
       assert.deepEqual(msg.payload, { task_id: 1, task_name: 'test', data_removed: false });
       assert.equal(msg.topic, 'delete');
       assert.equal(msg.keep, 'x');
-      assert.deepEqual(sim.abm.deletedTasks.map((d) => [d.task_id, d.removedStorage]), [[1, false]]);
-      assert.equal(sim.abm.task(1), undefined);
-      assert.equal(lastStatus(helper.getNode('n'))?.fill, 'green');
+      assert.deepEqual(sim().abm.deletedTasks.map((d) => [d.task_id, d.removedStorage]), [[1, false]]);
+      assert.equal(sim().abm.task(1), undefined);
+      assert.equal(lastStatus(task.node())?.fill, 'green');
     });
 
     it('removeData true: should_remove_storage "true"', async () => {
-      await load(sim, { removeData: true });
-      const msg = await send({});
-      assert.equal(removeStorageOnWire(sim), 'true');
+      await task.deploy({ removeData: true });
+      const msg = await task.run({});
+      assert.equal(removeStorageOnWire(sim()), 'true');
       assert.deepEqual(msg.payload, { task_id: 1, task_name: 'test', data_removed: true });
-      assert.deepEqual(sim.abm.deletedTasks.map((d) => d.removedStorage), [true]);
+      assert.deepEqual(sim().abm.deletedTasks.map((d) => d.removedStorage), [true]);
     });
 
     it('no msg property can turn it on', async () => {
-      await load(sim, { removeData: false });
-      const msg = await send({
+      await task.deploy({ removeData: false });
+      const msg = await task.run({
         removeData: true,
         remove_data: true,
         should_remove_storage: true,
         payload: { removeData: true, should_remove_storage: 'true', remove_data: true, data_removed: true },
       });
-      assert.equal(removeStorageOnWire(sim), 'false');
+      assert.equal(removeStorageOnWire(sim()), 'false');
       assert.equal((msg.payload as { data_removed: boolean }).data_removed, false);
     });
 
     for (const value of ['true', 1, 'yes']) {
       it(`a removeData setting of ${JSON.stringify(value)} (not the boolean true) keeps the data`, async () => {
-        await load(sim, { removeData: value });
-        await send({});
-        assert.equal(removeStorageOnWire(sim), 'false');
+        await task.deploy({ removeData: value });
+        await task.run({});
+        assert.equal(removeStorageOnWire(sim()), 'false');
       });
     }
 
     it('selects the task from msg.task (a name)', async () => {
-      sim.abm.addTask({ task_name: 'Old' });
-      await load(sim, { task: 'task', taskType: 'msg' });
-      const msg = await send({ task: 'Old' });
-      const calls = sim.callsTo('delete_task');
+      sim().abm.addTask({ task_name: 'Old' });
+      await task.deploy({ task: 'task', taskType: 'msg' });
+      const msg = await task.run({ task: 'Old' });
+      const calls = sim().callsTo('delete_task');
       assert.equal(calls[0].params.task_id, '2');
       assert.deepEqual(msg.payload, { task_id: 2, task_name: 'Old', data_removed: false });
     });
 
     it('an unknown task is ENOTASK and nothing is deleted', async () => {
-      await load(sim, { task: 'missing' });
-      const error = await fail({});
+      await task.deploy({ task: 'missing' });
+      const error = await task.fail({});
       assert.equal(error.code, 'ENOTASK');
-      assert.equal(sim.callsTo('delete_task').length, 0);
+      assert.equal(sim().callsTo('delete_task').length, 0);
     });
   });
 
   describe('relink', () => {
     it('sends task_info {selected, task_name, local_shared, local_path, region, admin_email}; payload { task_id }', async () => {
-      await load(sim, RELINK);
-      const msg = await send({ payload: 'go' });
-      assert.deepEqual(relinkInfoOnWire(sim), {
+      await task.deploy(RELINK);
+      const msg = await task.run({ payload: 'go' });
+      assert.deepEqual(relinkInfoOnWire(sim()), {
         selected: true,
         task_name: 'Restored',
         local_shared: 'datastore',
@@ -166,13 +118,13 @@ describe('abm365-task node', function () {
       });
       assert.deepEqual(msg.payload, { task_id: 2 });
       assert.equal(msg.topic, 'relink');
-      assert.equal(sim.abm.task(2)?.task_name, 'Restored');
-      assert.equal(sim.callsTo('delete_task').length, 0);
+      assert.equal(sim().abm.task(2)?.task_name, 'Restored');
+      assert.equal(sim().callsTo('delete_task').length, 0);
     });
 
     it('msg.payload keys override the node; region defaults to "Microsoft 365" when empty', async () => {
-      await load(sim, { ...RELINK, region: '' });
-      await send({
+      await task.deploy({ ...RELINK, region: '' });
+      await task.run({
         payload: {
           task_name: 'From msg',
           local_shared: 'backup',
@@ -180,7 +132,7 @@ describe('abm365-task node', function () {
           admin_email: 'it@example.org',
         },
       });
-      assert.deepEqual(relinkInfoOnWire(sim), {
+      assert.deepEqual(relinkInfoOnWire(sim()), {
         selected: true,
         task_name: 'From msg',
         local_shared: 'backup',
@@ -188,28 +140,26 @@ describe('abm365-task node', function () {
         region: 'Microsoft 365',
         admin_email: 'it@example.org',
       });
-      sim.resetRecording();
-      await send({ payload: { region: 'Microsoft 365 operated by 21Vianet' } });
-      assert.equal(relinkInfoOnWire(sim).region, 'Microsoft 365 operated by 21Vianet');
+      sim().resetRecording();
+      await task.run({ payload: { region: 'Microsoft 365 operated by 21Vianet' } });
+      assert.equal(relinkInfoOnWire(sim()).region, 'Microsoft 365 operated by 21Vianet');
     });
 
     it('after a delete that removed the data, the NAS refuses the relink (its code reaches Catch)', async () => {
-      sim.abm.deleteTask(1, true);
-      await load(sim, RELINK);
-      const got = nextMessage(helper.getNode('caught'));
-      helper.getNode('n').receive({ keep: 'me' });
-      const caught = await got;
+      sim().abm.deleteTask(1, true);
+      await task.deploy(RELINK);
+      const caught = await task.caught({ keep: 'me' });
       const error = caughtError(caught);
       assert.equal(error.code, 120);
       assert.equal(caught.keep, 'me');
       assert.equal(error.cause?.method, 'relink_task');
-      assert.equal(lastStatus(helper.getNode('n'))?.text, 'error 120');
-      assert.equal(sim.callsTo('relink_task').length, 1);
+      assert.equal(lastStatus(task.node())?.text, 'error 120');
+      assert.equal(sim().callsTo('relink_task').length, 1);
     });
   });
 
   describe('bad values: EINVALID naming the value and what is allowed, and no request', () => {
-    const cases: { what: string; node?: Record<string, unknown>; msg?: Record<string, unknown>; match: RegExp }[] = [
+    const cases: BadValueCase[] = [
       { what: 'action unknown', node: { action: 'purge' }, match: /action "purge".*delete, relink/ },
       { what: 'delete: task empty', node: { task: '' }, match: /task is empty.*task id or a task name/ },
       { what: 'delete: msg.task missing', node: { task: 'task', taskType: 'msg' }, match: /msg\.task is empty/ },
@@ -226,16 +176,6 @@ describe('abm365-task node', function () {
       { what: 'relink: msg admin_email wrong type', node: RELINK, msg: { admin_email: ['a@b.c'] }, match: /admin_email must be.*e-mail address/ },
       { what: 'relink: msg region wrong type', node: RELINK, msg: { region: 5 }, match: /region must be a region name.*5/ },
     ];
-    for (const c of cases) {
-      it(c.what, async () => {
-        await load(sim, c.node ?? {});
-        const error = await fail({ payload: c.msg ?? 'go' });
-        assert.equal(error.code, 'EINVALID', error.message);
-        assert.match(error.message, c.match);
-        await sleep(30);
-        assert.deepEqual(sim.requests.map((r) => r.method ?? r.path), [], 'no request (no login, no ABM call)');
-        assert.equal(lastStatus(helper.getNode('n'))?.text, 'EINVALID');
-      });
-    }
+    itRefusesBadValues(task, cases);
   });
 });

@@ -1,44 +1,10 @@
 // abm365-workers against the simulator over HTTP: the counts on the wire, clamping to the NAS's
 // maxima, the payload's shape, msg overrides, and bad values refused before any request.
 import assert from 'node:assert/strict';
-import nasInit from '../../src/nodes/abm365-nas';
 import workersInit from '../../src/nodes/abm365-workers';
-import {
-  catchNode,
-  flowNode,
-  helper,
-  helperNode,
-  lastStatus,
-  nasCredentials,
-  nasFlow,
-  nextMessage,
-  sleep,
-  startSimulator,
-  type Simulator,
-  caughtError,
-} from '../support/node-helper';
+import { itRefusesBadValues, lastStatus, nodeHarness, useSimulator, type BadValueCase, type Simulator } from '../support/node-helper';
 
 const EDITOR_DEFAULTS = { backupJobWorkers: '40', eventWorkers: '40', version: '1' };
-
-async function load(sim: Simulator, props: Record<string, unknown>, defaults: Record<string, unknown> = EDITOR_DEFAULTS): Promise<void> {
-  await helper.load(
-    [nasInit, workersInit],
-    [
-      ...nasFlow(sim),
-      flowNode('n', 'abm365-workers', { ...defaults, ...props }),
-      helperNode('out'),
-      catchNode('catcher', [['caught']]),
-      helperNode('caught'),
-    ],
-    nasCredentials(),
-  );
-}
-
-async function send(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const got = nextMessage(helper.getNode('out'));
-  helper.getNode('n').receive(msg);
-  return got;
-}
 
 /** The params of the one update_worker_count call. */
 function wire(sim: Simulator): [string, string] {
@@ -49,22 +15,14 @@ function wire(sim: Simulator): [string, string] {
 
 describe('abm365-workers node', function () {
   this.timeout(20000);
-  let sim: Simulator;
-
-  beforeEach(async () => {
-    sim = await startSimulator();
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.stop();
-  });
+  const sim = useSimulator();
+  const workers = nodeHarness(sim, workersInit, 'abm365-workers', { defaults: EDITOR_DEFAULTS });
 
   it('writes the node\'s counts and answers with the documented shape', async () => {
-    await load(sim, { backupJobWorkers: '10', eventWorkers: 12 });
-    const msg = await send({ payload: 'go', keep: true });
-    assert.ok(sim.callsTo('get_worker_count').length >= 1, 'reads the maxima first');
-    assert.deepEqual(wire(sim), ['10', '12']);
+    await workers.deploy({ backupJobWorkers: '10', eventWorkers: 12 });
+    const msg = await workers.run({ payload: 'go', keep: true });
+    assert.ok(sim().callsTo('get_worker_count').length >= 1, 'reads the maxima first');
+    assert.deepEqual(wire(sim()), ['10', '12']);
     assert.deepEqual(msg.payload, {
       backup_job_worker_count: 10,
       event_worker_count: 12,
@@ -73,18 +31,18 @@ describe('abm365-workers node', function () {
       max_backup_job_worker_count: 40,
       max_event_worker_count: 40,
     });
-    assert.equal(sim.abm.workers.backup_job_worker_count, 10);
-    assert.equal(sim.abm.workers.event_worker_count, 12);
+    assert.equal(sim().abm.workers.backup_job_worker_count, 10);
+    assert.equal(sim().abm.workers.event_worker_count, 12);
     assert.equal(msg.topic, 'workers');
     assert.equal(msg.keep, true);
-    assert.equal(lastStatus(helper.getNode('n'))?.fill, 'green');
-    assert.ok(sim.requests.every((r) => r.method !== 'set_task_setting' && r.method !== 'list_tasks'), 'no task involved');
+    assert.equal(lastStatus(workers.node())?.fill, 'green');
+    assert.ok(sim().requests.every((r) => r.method !== 'set_task_setting' && r.method !== 'list_tasks'), 'no task involved');
   });
 
   it('msg.payload overrides are clamped to the maxima (clamped true, requested as asked)', async () => {
-    await load(sim, {});
-    const msg = await send({ payload: { backup_job_workers: 100, event_workers: '50' } });
-    assert.deepEqual(wire(sim), ['40', '40']);
+    await workers.deploy({});
+    const msg = await workers.run({ payload: { backup_job_workers: 100, event_workers: '50' } });
+    assert.deepEqual(wire(sim()), ['40', '40']);
     assert.deepEqual(msg.payload, {
       backup_job_worker_count: 40,
       event_worker_count: 40,
@@ -96,17 +54,17 @@ describe('abm365-workers node', function () {
   });
 
   it('one msg key overrides its own value only', async () => {
-    await load(sim, { backupJobWorkers: '8', eventWorkers: '9' });
-    await send({ payload: { event_workers: 20 } });
-    assert.deepEqual(wire(sim), ['8', '20']);
+    await workers.deploy({ backupJobWorkers: '8', eventWorkers: '9' });
+    await workers.run({ payload: { event_workers: 20 } });
+    assert.deepEqual(wire(sim()), ['8', '20']);
   });
 
   it('a NAS whose maximum is under 5 gets its maximum', async () => {
-    sim.abm.workers.max_backup_job_worker_count = 3;
-    sim.abm.workers.backup_job_worker_count = 3;
-    await load(sim, { backupJobWorkers: '5', eventWorkers: '6' });
-    const msg = await send({});
-    assert.deepEqual(wire(sim), ['3', '6']);
+    sim().abm.workers.max_backup_job_worker_count = 3;
+    sim().abm.workers.backup_job_worker_count = 3;
+    await workers.deploy({ backupJobWorkers: '5', eventWorkers: '6' });
+    const msg = await workers.run({});
+    assert.deepEqual(wire(sim()), ['3', '6']);
     const payload = msg.payload as { backup_job_worker_count: number; clamped: boolean; max_backup_job_worker_count: number };
     assert.equal(payload.backup_job_worker_count, 3);
     assert.equal(payload.clamped, true);
@@ -114,13 +72,13 @@ describe('abm365-workers node', function () {
   });
 
   it('a flow without the settings uses the editor default (40 each)', async () => {
-    await load(sim, {}, {});
-    await send({});
-    assert.deepEqual(wire(sim), ['40', '40']);
+    await workers.deploy({}, { defaults: {} });
+    await workers.run({});
+    assert.deepEqual(wire(sim()), ['40', '40']);
   });
 
   describe('bad values: EINVALID naming the value and the range, and no request', () => {
-    const cases: { what: string; node?: Record<string, unknown>; msg?: Record<string, unknown>; match: RegExp }[] = [
+    const cases: BadValueCase[] = [
       { what: 'node backupJobWorkers 4', node: { backupJobWorkers: '4' }, match: /backup_job_workers.*5 or more.*"4"/ },
       { what: 'node backupJobWorkers not a number', node: { backupJobWorkers: 'lots' }, match: /backup_job_workers.*5 or more.*"lots"/ },
       { what: 'node backupJobWorkers fraction', node: { backupJobWorkers: 7.5 }, match: /backup_job_workers.*5 or more.*7\.5/ },
@@ -133,18 +91,6 @@ describe('abm365-workers node', function () {
       { what: 'msg event_workers below 5', msg: { event_workers: '2' }, match: /event_workers.*5 or more.*"2"/ },
       { what: 'msg event_workers wrong type', msg: { event_workers: true }, match: /event_workers.*5 or more.*true/ },
     ];
-    for (const c of cases) {
-      it(c.what, async () => {
-        await load(sim, c.node ?? {});
-        const got = nextMessage(helper.getNode('caught'));
-        helper.getNode('n').receive({ payload: c.msg ?? 'go' });
-        const error = caughtError((await got));
-        assert.equal(error.code, 'EINVALID', error.message);
-        assert.match(error.message, c.match);
-        await sleep(30);
-        assert.deepEqual(sim.requests.map((r) => r.method ?? r.path), [], 'no request (no login, no ABM call)');
-        assert.equal(lastStatus(helper.getNode('n'))?.text, 'EINVALID');
-      });
-    }
+    itRefusesBadValues(workers, cases);
   });
 });

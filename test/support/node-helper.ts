@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
+import type { TaskInfo } from '../../src/abm';
+import nasInit from '../../src/nodes/abm365-nas';
 import { Simulator, type SimulatorOptions } from '../../src/simulator';
 
 const load = createRequire(__filename);
@@ -261,6 +263,168 @@ export function trackTimers(): { pending(): string[]; stop(): void } {
     pending: () => [...live.values()],
     stop: () => hook.disable(),
   };
+}
+
+export type Msg = Record<string, unknown>;
+
+/**
+ * Mocha hooks for a describe: a simulator started before each test (scope `test`) or once before
+ * all of them (scope `describe`); after each test the flows are unloaded, and the simulator
+ * stopped after its test or after the describe. Returns a getter of the current simulator; the
+ * describe's own before/beforeEach hooks, registered later, run after it has started.
+ */
+export function useSimulator(options: SimulatorOptions = {}, scope: 'test' | 'describe' = 'test'): () => Simulator {
+  let sim: Simulator | undefined;
+  const start = async (): Promise<void> => {
+    sim = await startSimulator(options);
+  };
+  const stop = async (): Promise<void> => {
+    await sim?.stop();
+    sim = undefined;
+  };
+  if (scope === 'describe') {
+    before(start);
+    after(stop);
+    afterEach(() => helper.unload());
+  } else {
+    beforeEach(start);
+    afterEach(async () => {
+      await helper.unload();
+      await stop();
+    });
+  }
+  return () => {
+    assert.ok(sim, 'no simulator outside the tests of the describe that called useSimulator()');
+    return sim;
+  };
+}
+
+/** Mocha hooks that set ABM365_MIN_INTERVAL_MS (the poller's floor, test-only) for a describe and restore it after. */
+export function minIntervalMs(ms: number): void {
+  const saved = process.env.ABM365_MIN_INTERVAL_MS;
+  before(() => {
+    process.env.ABM365_MIN_INTERVAL_MS = String(ms);
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.ABM365_MIN_INTERVAL_MS;
+    else process.env.ABM365_MIN_INTERVAL_MS = saved;
+  });
+}
+
+export interface HarnessOptions {
+  /** The id of the node under test; default `n`. */
+  id?: string;
+  /** Its properties as the editor writes them; each deploy's props go over them. */
+  defaults?: Record<string, unknown>;
+  /** The ids of the helper nodes wired to its outputs, one per output; default `out`. */
+  outputs?: string[];
+}
+
+export interface DeployOptions {
+  /** Instead of the harness's defaults. */
+  defaults?: Record<string, unknown>;
+  /** Properties of the NAS config node over nasFlow's. */
+  nas?: Record<string, unknown>;
+  /** Default: nasCredentials(). */
+  credentials?: Credentials;
+}
+
+/** One flow node of `type` against a simulator: deploy it, send it msgs, get its output or the error Catch gets. */
+export interface NodeHarness {
+  readonly id: string;
+  /** The simulator of the current test. */
+  readonly sim: () => Simulator;
+  /**
+   * The flow: tab and NAS config node, the node (defaults under props) wired to a helper node per
+   * output, and a Catch (id `catcher`) wired to the helper node `caught`.
+   */
+  flow(props?: Record<string, unknown>, options?: DeployOptions): FlowItem[];
+  /** Loads the NAS config node, the node's own init and flow(props, options). */
+  deploy(props?: Record<string, unknown>, options?: DeployOptions): Promise<void>;
+  /** The node under test, deployed. */
+  node(): TestNode;
+  /** Sends msg to the node; resolves with the next msg on its first output. */
+  run(msg?: Msg): Promise<Msg>;
+  /** Sends msg to the node; resolves with the next msg the Catch node passes on. */
+  caught(msg?: Msg): Promise<Msg>;
+  /** Sends msg to the node; resolves with the caught msg.error (see caughtError). */
+  fail(msg?: Msg): Promise<CaughtError>;
+}
+
+export function nodeHarness(sim: () => Simulator, init: NodeInit, type: string, options: HarnessOptions = {}): NodeHarness {
+  const id = options.id ?? 'n';
+  const outputs = options.outputs ?? ['out'];
+  const flow = (props: Record<string, unknown> = {}, opts: DeployOptions = {}): FlowItem[] => [
+    ...nasFlow(sim(), opts.nas),
+    flowNode(id, type, { ...(opts.defaults ?? options.defaults), ...props }, outputs.map((out) => [out])),
+    ...outputs.map((out) => helperNode(out)),
+    catchNode('catcher', [['caught']]),
+    helperNode('caught'),
+  ];
+  const node = (): TestNode => helper.getNode(id);
+  async function sendAndWait(msg: Msg, waitOn: string): Promise<Msg> {
+    const got = nextMessage(helper.getNode(waitOn));
+    node().receive(msg);
+    return got;
+  }
+  return {
+    id,
+    sim,
+    flow,
+    deploy: (props = {}, opts = {}) => helper.load([nasInit, init], flow(props, opts), opts.credentials ?? nasCredentials()),
+    node,
+    run: (msg = {}) => sendAndWait(msg, outputs[0]),
+    caught: (msg = {}) => sendAndWait(msg, 'caught'),
+    fail: async (msg = {}) => caughtError(await sendAndWait(msg, 'caught')),
+  };
+}
+
+export interface BadValueCase {
+  what: string;
+  /** Node properties over the defaults. */
+  node?: Record<string, unknown>;
+  /** msg.payload; default 'go'. */
+  msg?: Record<string, unknown>;
+  /** What the error message must match. */
+  match: RegExp;
+}
+
+/**
+ * One test per case: the node refuses the bad value with EINVALID (message matching), sends no
+ * request at all (no login, no ABM call) and shows EINVALID in its status.
+ */
+export function itRefusesBadValues(target: NodeHarness, cases: BadValueCase[]): void {
+  for (const c of cases) {
+    it(c.what, async () => {
+      await target.deploy(c.node ?? {});
+      const error = await target.fail({ payload: c.msg ?? 'go' });
+      assert.equal(error.code, 'EINVALID', error.message);
+      assert.match(error.message, c.match);
+      await sleep(30);
+      assert.deepEqual(target.sim().requests.map((r) => r.method ?? r.path), [], 'no request (no login, no ABM call)');
+      assert.equal(lastStatus(target.node())?.text, 'EINVALID');
+    });
+  }
+}
+
+/** task_info fields the NAS reports that a write leaves out. */
+export const TASK_INFO_READ_ONLY = ['app_permissions', 'administrator_account_email', 'application_id', 'tenant_id'];
+/** task_info's item lists: a write sends them empty (nothing added), the NAS keeps its own. */
+export const TASK_INFO_LISTS = ['user_list', 'group_list', 'team_list', 'my_site_list', 'general_site_list', 'all_site_list'];
+
+/** The task_info of the one set_task_setting (of task 1) the simulator received, parsed from the raw JSON. */
+export function writtenTaskInfo(sim: Simulator): TaskInfo {
+  const calls = sim.callsTo('set_task_setting');
+  assert.equal(calls.length, 1, 'one set_task_setting');
+  assert.equal(calls[0].params.task_id, '1');
+  return JSON.parse(calls[0].params.task_info) as TaskInfo;
+}
+
+/** The simulator keeps task 1's settings as `read` with `changed` over them; a list the task never had comes back empty. */
+export function assertStoredTaskInfo(sim: Simulator, read: TaskInfo, changed: Record<string, unknown>, message?: string): void {
+  const stored = sim.abm.settings.get(1) as TaskInfo;
+  const emptyLists = Object.fromEntries(TASK_INFO_LISTS.filter((k) => !(k in read)).map((k) => [k, []]));
+  assert.deepEqual(stored, { ...read, ...emptyLists, ...changed }, message);
 }
 
 export type { Simulator };
