@@ -4,19 +4,17 @@ import type { NodeAPI } from 'node-red';
 import nasInit from '../../src/nodes/abm365-nas';
 import queryInit from '../../src/nodes/abm365-query';
 import {
-  catchNode,
   editorCredentials,
   flowNode,
   helper,
-  helperNode,
   NAS_ID,
   nasCredentials,
   nasFlow,
-  nextMessage,
+  nodeHarness,
   PASSWORD,
-  startSimulator,
   statuses,
   until,
+  useSimulator,
   USER,
   type AdminRequest,
   type Simulator,
@@ -58,50 +56,25 @@ function dialogValues(sim: Simulator, extra: Record<string, unknown> = {}): Reco
   };
 }
 
-function queryFlow(sim: Simulator, extra: Record<string, unknown> = {}) {
-  return [
-    ...nasFlow(sim, extra),
-    flowNode('q', 'abm365-query', { operation: 'tasks' }),
-    helperNode('out'),
-    catchNode('catcher', [['caught']]),
-    helperNode('caught'),
-  ];
-}
-
 describe('abm365-nas config node', function () {
   this.timeout(20000);
-  let sim: Simulator;
-
-  beforeEach(async () => {
-    sim = await startSimulator({ accounts: [{ username: 'tfa', password: 'second-pw', otp: '123456' }] });
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.stop();
-  });
+  const sim = useSimulator({ accounts: [{ username: 'tfa', password: 'second-pw', otp: '123456' }] });
+  const query = nodeHarness(sim, queryInit, 'abm365-query', { id: 'q', defaults: { operation: 'tasks' } });
 
   it('pushes its connection state to the nodes that registered', async () => {
-    await helper.load([nasInit, queryInit], queryFlow(sim), nasCredentials());
-    const q = helper.getNode('q');
-    const out = helper.getNode('out');
-    const got = nextMessage(out);
-    q.receive({ payload: 'go' });
-    await got;
+    await query.deploy();
+    const q = query.node();
+    await query.run({ payload: 'go' });
     const texts = statuses(q).map((s) => s.text);
     assert.ok(texts.includes('connecting'), `statuses: ${JSON.stringify(texts)}`);
     assert.equal(statuses(q).find((s) => s.text === 'connecting')?.fill, 'yellow');
   });
 
   it('shows a refused login on every registered node, without the password anywhere', async () => {
-    const flow = queryFlow(sim);
-    flow.push(flowNode('q2', 'abm365-query', { operation: 'workers' }));
+    const flow = [...query.flow(), flowNode('q2', 'abm365-query', { operation: 'workers' })];
     await helper.load([nasInit, queryInit], flow, nasCredentials(USER, 'wrong-pass'));
-    const q = helper.getNode('q');
     const q2 = helper.getNode('q2');
-    const caught = nextMessage(helper.getNode('caught'));
-    q.receive({ payload: 'go' });
-    const msg = await caught;
+    const msg = await query.caught({ payload: 'go' });
     const error = caughtError(msg);
     assert.equal(error.code, 400);
     assert.ok(!JSON.stringify(msg).includes('wrong-pass'));
@@ -114,63 +87,61 @@ describe('abm365-nas config node', function () {
 
   it('registers its admin routes with read/write permissions and refuses without them', async () => {
     const requested: string[] = [];
-    await helper.load([guarded(requested), queryInit], queryFlow(sim), nasCredentials());
+    await helper.load([guarded(requested), queryInit], query.flow(), nasCredentials());
     assert.ok(requested.includes('abm365-nas.read'));
     assert.ok(requested.includes('abm365-nas.write'));
     const agent = helper.request();
-    assert.equal((await agent.post('/abm365-nas/test').send(dialogValues(sim))).status, 401);
-    assert.equal((await agent.post('/abm365-nas/pair').send(dialogValues(sim, { otp: '1' }))).status, 401);
-    assert.equal((await agent.post('/abm365-nas/tasks').send(dialogValues(sim))).status, 401);
+    assert.equal((await agent.post('/abm365-nas/test').send(dialogValues(sim()))).status, 401);
+    assert.equal((await agent.post('/abm365-nas/pair').send(dialogValues(sim(), { otp: '1' }))).status, 401);
+    assert.equal((await agent.post('/abm365-nas/tasks').send(dialogValues(sim()))).status, 401);
     assert.equal((await agent.get(`/abm365-nas/${NAS_ID}/tasks`)).status, 401);
     // A read permission does not open the write routes.
-    assert.equal((await withPermission(agent.post('/abm365-nas/test'), 'abm365-nas.read').send(dialogValues(sim))).status, 401);
-    assert.equal(sim.loginRequests().length, 0);
+    assert.equal((await withPermission(agent.post('/abm365-nas/test'), 'abm365-nas.read').send(dialogValues(sim()))).status, 401);
+    assert.equal(sim().loginRequests().length, 0);
     const ok = await withPermission(agent.get(`/abm365-nas/${NAS_ID}/tasks`), 'abm365-nas.read');
     assert.equal(ok.status, 200);
   });
 
   it('test connection: ok with the typed values', async () => {
-    await helper.load([nasInit], nasFlow(sim), {});
-    const res = await helper.request().post('/abm365-nas/test').send(dialogValues(sim, { id: 'never-deployed' }));
+    await helper.load([nasInit], nasFlow(sim()), {});
+    const res = await helper.request().post('/abm365-nas/test').send(dialogValues(sim(), { id: 'never-deployed' }));
     assert.equal(res.status, 200);
     const body = res.body as { ok: boolean; message: string };
     assert.equal(body.ok, true, body.message);
     assert.equal(typeof body.message, 'string');
-    assert.equal(sim.callsTo('logout').length, 1, 'the temporary session is logged out');
+    assert.equal(sim().callsTo('logout').length, 1, 'the temporary session is logged out');
   });
 
   it('test connection: a wrong password is ok:false with the reason, and the running flow keeps working (no back-off)', async () => {
-    await helper.load([nasInit, queryInit], queryFlow(sim), nasCredentials());
-    const res = await helper.request().post('/abm365-nas/test').send(dialogValues(sim, { password: 'bad-secret' }));
+    await query.deploy();
+    const res = await helper.request().post('/abm365-nas/test').send(dialogValues(sim(), { password: 'bad-secret' }));
     assert.equal(res.status, 200);
     const body = res.body as { ok: boolean; message: string };
     assert.equal(body.ok, false);
     assert.match(body.message, /400|password/i);
     assert.ok(!res.text.includes('bad-secret'));
-    const out = nextMessage(helper.getNode('out'));
-    helper.getNode('q').receive({ payload: 1 });
-    const msg = await out;
+    const msg = await query.run({ payload: 1 });
     assert.ok(Array.isArray((msg.payload as { tasks: unknown[] }).tasks));
   });
 
   it('"__PWRD__" (or an empty password) uses the stored password of that config node', async () => {
-    await helper.load([nasInit], nasFlow(sim), nasCredentials());
+    await helper.load([nasInit], nasFlow(sim()), nasCredentials());
     for (const password of ['__PWRD__', '']) {
-      const res = await helper.request().post('/abm365-nas/test').send(dialogValues(sim, { password }));
+      const res = await helper.request().post('/abm365-nas/test').send(dialogValues(sim(), { password }));
       const body = res.body as { ok: boolean; message: string };
       assert.equal(body.ok, true, `${password}: ${body.message}`);
       assert.ok(!res.text.includes(PASSWORD));
     }
-    const login = sim.loginRequests()[0];
+    const login = sim().loginRequests()[0];
     assert.equal(login.params.passwd, PASSWORD);
   });
 
   it('pair: an empty code is refused without a request; a right one returns a device token that logs in later', async () => {
-    await helper.load([nasInit], nasFlow(sim), {});
-    const values = dialogValues(sim, { username: 'tfa', password: 'second-pw' });
+    await helper.load([nasInit], nasFlow(sim()), {});
+    const values = dialogValues(sim(), { username: 'tfa', password: 'second-pw' });
     const empty = await helper.request().post('/abm365-nas/pair').send({ ...values, otp: '  ' });
     assert.deepEqual(empty.body, { ok: false, message: 'enter the one-time code from the authenticator app' });
-    assert.equal(sim.requests.length, 0);
+    assert.equal(sim().requests.length, 0);
 
     const wrong = await helper.request().post('/abm365-nas/pair').send({ ...values, otp: '000000' });
     assert.equal((wrong.body as { ok: boolean }).ok, false);
@@ -179,90 +150,71 @@ describe('abm365-nas config node', function () {
     const body = res.body as { ok: boolean; message: string; deviceToken?: string };
     assert.equal(body.ok, true, body.message);
     assert.ok(body.deviceToken && body.deviceToken.length > 8);
-    const pairing = sim.loginRequests().find((r) => r.params.otp_code === '123456');
+    const pairing = sim().loginRequests().find((r) => r.params.otp_code === '123456');
     assert.equal(pairing?.params.device_name, `node-red-abm365-${NAS_ID}`);
     await helper.unload();
 
     // The token logs in without a code.
-    sim.resetRecording();
-    await helper.load([nasInit, queryInit], queryFlow(sim), {
-      [NAS_ID]: { username: 'tfa', password: 'second-pw', deviceToken: body.deviceToken },
-    });
-    const out = nextMessage(helper.getNode('out'));
-    helper.getNode('q').receive({});
-    await out;
-    const login = sim.loginRequests()[0];
+    sim().resetRecording();
+    await query.deploy({}, { credentials: { [NAS_ID]: { username: 'tfa', password: 'second-pw', deviceToken: body.deviceToken } } });
+    await query.run({});
+    const login = sim().loginRequests()[0];
     assert.equal(login.params.device_id, body.deviceToken);
     assert.equal(login.params.otp_code, undefined);
   });
 
   it('lists tasks for a deployed config node (GET) and from dialog values (POST); unknown id is a 404 JSON', async () => {
-    await helper.load([nasInit], nasFlow(sim), nasCredentials());
+    await helper.load([nasInit], nasFlow(sim()), nasCredentials());
     const got = await helper.request().get(`/abm365-nas/${NAS_ID}/tasks`);
     assert.equal(got.status, 200);
     assert.deepEqual(got.body, [{ task_id: 1, task_name: 'test' }]);
-    const posted = await helper.request().post('/abm365-nas/tasks').send(dialogValues(sim, { password: '__PWRD__' }));
+    const posted = await helper.request().post('/abm365-nas/tasks').send(dialogValues(sim(), { password: '__PWRD__' }));
     assert.deepEqual(posted.body, [{ task_id: 1, task_name: 'test' }]);
     const unknown = await helper.request().get('/abm365-nas/nope/tasks');
     assert.equal(unknown.status, 404);
     assert.equal((unknown.body as { ok: boolean }).ok, false);
-    const refused = await helper.request().post('/abm365-nas/tasks').send(dialogValues(sim, { id: 'x', password: 'not-it' }));
+    const refused = await helper.request().post('/abm365-nas/tasks').send(dialogValues(sim(), { id: 'x', password: 'not-it' }));
     assert.notEqual(refused.status, 200);
     assert.equal((refused.body as { ok: boolean }).ok, false);
     assert.ok(!refused.text.includes('not-it'));
   });
 
   it('never returns secrets: the editor sees only has_password / has_deviceToken', async () => {
-    await helper.load([nasInit], nasFlow(sim), nasCredentials(USER, PASSWORD, { deviceToken: 'tok-123456' }));
+    await helper.load([nasInit], nasFlow(sim()), nasCredentials(USER, PASSWORD, { deviceToken: 'tok-123456' }));
     const creds = await editorCredentials('abm365-nas', NAS_ID);
     assert.deepEqual(creds, { username: USER, has_password: true, has_deviceToken: true });
   });
 
   it('logs out on close, within 2 s', async () => {
-    await helper.load([nasInit, queryInit], queryFlow(sim), nasCredentials());
-    const out = nextMessage(helper.getNode('out'));
-    helper.getNode('q').receive({});
-    await out;
-    sim.faults.add({ kind: 'delay', delayMs: 10000, method: 'logout' });
+    await query.deploy();
+    await query.run({});
+    sim().faults.add({ kind: 'delay', delayMs: 10000, method: 'logout' });
     const started = Date.now();
     await helper.unload();
     const took = Date.now() - started;
     assert.ok(took < 2600, `close took ${took} ms`);
-    assert.equal(sim.callsTo('logout').length, 1);
+    assert.equal(sim().callsTo('logout').length, 1);
   });
 });
 
 describe('abm365-nas over HTTPS with a pinned fingerprint', function () {
   this.timeout(20000);
-  let sim: Simulator;
-
-  before(async () => {
-    sim = await startSimulator({ https: true });
-  });
-  after(async () => {
-    await sim.stop();
-  });
-  afterEach(async () => {
-    await helper.unload();
-  });
+  const sim = useSimulator({ https: true }, 'describe');
+  const query = nodeHarness(sim, queryInit, 'abm365-query', { id: 'q', defaults: { operation: 'tasks' } });
 
   it('works with the right fingerprint (any case, with colons)', async () => {
-    const fp = (sim.fingerprint256 ?? '').toLowerCase();
-    await helper.load([nasInit, queryInit], queryFlow(sim, { fingerprint: fp }), nasCredentials());
-    const out = nextMessage(helper.getNode('out'));
-    helper.getNode('q').receive({});
-    const msg = await out;
+    const fp = (sim().fingerprint256 ?? '').toLowerCase();
+    await query.deploy({}, { nas: { fingerprint: fp } });
+    const msg = await query.run({});
     assert.ok(Array.isArray((msg.payload as { tasks: unknown[] }).tasks));
   });
 
   it('refuses another certificate before sending anything (EFINGERPRINT to Catch)', async () => {
     const wrong = '00'.repeat(32);
-    sim.resetRecording();
-    await helper.load([nasInit, queryInit], queryFlow(sim, { fingerprint: wrong }), nasCredentials());
-    const caught = nextMessage(helper.getNode('caught'));
-    helper.getNode('q').receive({});
-    const msg = await caught;
+    sim().resetRecording();
+    await query.deploy({}, { nas: { fingerprint: wrong } });
+    const msg = await query.caught({});
     assert.equal((caughtError(msg)).code, 'EFINGERPRINT');
-    assert.equal(sim.requests.length, 0);
+    assert.equal(sim().requests.length, 0);
   });
 });
