@@ -144,14 +144,17 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     this.backoff = new AuthBackoff(resolved.authBackoffMs);
     this.transport = error
       ? undefined
-      : new Transport({
-          protocol: resolved.protocol,
-          host: resolved.host,
-          port: resolved.port,
-          tlsMode: resolved.tlsMode,
-          fingerprint: resolved.fingerprint,
-          timeoutMs: resolved.timeoutMs,
-        });
+      : new Transport(
+          {
+            protocol: resolved.protocol,
+            host: resolved.host,
+            port: resolved.port,
+            tlsMode: resolved.tlsMode,
+            fingerprint: resolved.fingerprint,
+            timeoutMs: resolved.timeoutMs,
+          },
+          () => this.stats.requests++,
+        );
     if (error) this.currentState = 'error';
   }
 
@@ -337,7 +340,6 @@ export class DsmClient extends EventEmitter implements DsmCaller {
       ['_sid', session.sid],
     ];
     const headers: Record<string, string> = session.synotoken ? { 'X-SYNO-TOKEN': session.synotoken } : {};
-    this.stats.requests++;
     await this.transport.send({ httpMethod: 'GET', path: `/webapi/${auth.path}`, query: encodePairs(pairs), headers, timeoutMs });
     this.log('info', `logged out of ${this.where}`);
   }
@@ -437,7 +439,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
 
   /**
    * Through the queue to the transport; failures become DsmErrors naming the API and method.
-   * The request is prepared before it waits for a slot, so a freed slot goes straight to the wire.
+   * The transport builds the request first and holds it until the queue gives it a slot.
    */
   private async send(
     target: Target,
@@ -449,24 +451,15 @@ export class DsmClient extends EventEmitter implements DsmCaller {
   ): Promise<Exchange> {
     const transport = this.transport;
     if (!transport || this.closed) throw this.closedError(target.api, method);
-    const prepared = transport.prepare({ httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs });
-    const release =
-      this.queue.tryAcquire() ??
-      (await this.queue.acquire().catch(() => {
-        throw this.closedError(target.api, method);
-      }));
+    const prepared = transport.prepare({ httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs }, this.queue);
     let response: TransportResponse;
     try {
-      if (this.closed) throw this.closedError(target.api, method);
-      this.stats.requests++;
       response = await transport.send(prepared);
     } catch (e) {
       if (e instanceof TransportFailure) {
         throw new DsmError(transportErrorMessage(target.api, method, e.code, e.reason, this.where, e.fingerprint), e.code, { api: target.api, method });
       }
       throw e;
-    } finally {
-      release();
     }
     const env = parseEnvelope(response.status, response.body);
     if (env.kind === 'http') {

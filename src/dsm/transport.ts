@@ -1,12 +1,13 @@
 // HTTP to one NAS: axios over the client's own agent, no redirects, body read as text,
 // a hard per-request deadline, and every failure turned into a TransportFailure. A request is
-// prepared (URL, headers, abort handle) before it waits for a queue slot, sent after.
+// built (ours and axios' part) before it waits for a queue slot, and written when it gets one.
 
 import axios, { type AxiosInstance, type AxiosRequestConfig, type GenericAbortSignal } from 'axios';
 import type * as http from 'http';
 import { MAX_BODY_BYTES } from './constants';
 import type { LocalErrorCode } from './errors';
 import { classifyNetworkError, errorCodes, findInChain } from './network';
+import type { Release } from './queue';
 import { createAgent, FingerprintMismatchError } from './tls';
 import type { Protocol, TlsMode } from './types';
 
@@ -57,25 +58,45 @@ export function hostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** A request ready to go: built before it waits for a queue slot, sent by Transport.send. */
+/** A request ready to go: everything that needs no connection, built before it queues. */
 export interface PreparedRequest {
   /** What axios gets; everything else is in the instance's defaults. */
   readonly config: AxiosRequestConfig<string>;
-  readonly abort: RequestAbort;
-  readonly timeoutMs: number;
+  readonly flight: Flight;
 }
 
+/** Slots of requests in flight (RequestQueue): a request goes to the wire only with one. */
+export interface Gate {
+  tryAcquire(): Release | undefined;
+  acquire(): Promise<Release>;
+}
+
+/** Node's Agent#addRequest, which @types/node does not declare. */
+type AddRequest = (req: http.ClientRequest, options: http.RequestOptions) => void;
+
 /**
- * The abort handle of one request: axios takes any object shaped like an AbortSignal
- * (GenericAbortSignal) and only adds and removes one listener. A full AbortController (an
- * EventTarget) costs ~4 us per request; this costs nothing until it is used.
+ * One request's life: its abort handle for axios (axios takes any object shaped like an
+ * AbortSignal and only adds and removes one listener; a full AbortController, an EventTarget,
+ * costs ~4 us a request), its deadline timer and its queue slot.
  */
-class RequestAbort implements GenericAbortSignal {
+class Flight implements GenericAbortSignal {
   aborted = false;
-  /** Aborted by abortAll() (close), not by the deadline. */
+  /** Aborted by abortAll() or a closing queue, not by the deadline. */
   closing = false;
   timedOut = false;
+  /** axios has settled: a slot granted from now on is handed back at once. */
+  settled = false;
   private listener: ((event: { type: string }) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private release: Release | undefined;
+  /** The request held back while it waits for a slot. */
+  private waiting: { req: http.ClientRequest; options: http.RequestOptions } | undefined;
+
+  constructor(
+    readonly transport: Transport,
+    readonly timeoutMs: number,
+    readonly gate: Gate | undefined,
+  ) {}
 
   addEventListener(_type: string, listener: (event: { type: string }) => void): void {
     this.listener = listener;
@@ -92,32 +113,99 @@ class RequestAbort implements GenericAbortSignal {
     this.listener = undefined;
     listener?.({ type: 'abort' });
   }
+
+  /** Node hands the built request to the agent: send it now, or once the gate gives a slot. */
+  hold(req: http.ClientRequest, options: http.RequestOptions): void {
+    const release = this.gate?.tryAcquire();
+    if (release || !this.gate) {
+      this.go(release, req, options);
+      return;
+    }
+    this.waiting = { req, options };
+    this.gate.acquire().then(
+      (r) => this.granted(r),
+      () => {
+        // The queue was closed (close()): fail as closed.
+        this.waiting = undefined;
+        this.closing = true;
+        this.abort();
+      },
+    );
+  }
+
+  private granted(release: Release): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    // Aborted or failed while it waited: the slot goes on to the next one.
+    if (!waiting || this.settled || this.aborted) {
+      release();
+      return;
+    }
+    this.go(release, waiting.req, waiting.options);
+  }
+
+  /** The request goes out now: its deadline starts (one timer a request). */
+  private go(release: Release | undefined, req: http.ClientRequest, options: http.RequestOptions): void {
+    this.release = release;
+    this.timer = setTimeout(onDeadline, this.timeoutMs, this);
+    this.transport.sent(req, options);
+  }
+
+  finish(): void {
+    this.settled = true;
+    this.waiting = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
 }
 
-function onDeadline(abort: RequestAbort): void {
-  abort.timedOut = true;
-  abort.abort();
+function onDeadline(flight: Flight): void {
+  flight.timedOut = true;
+  flight.abort();
+}
+
+/** The agent axios gets for one request: the client's agent, with addRequest going through the flight. */
+interface FlightAgent {
+  flight: Flight;
+}
+
+function flightAddRequest(this: FlightAgent, req: http.ClientRequest, options: http.RequestOptions): void {
+  this.flight.hold(req, options);
 }
 
 const FORM = 'application/x-www-form-urlencoded';
 
 export class Transport {
   private readonly agent: http.Agent;
+  private readonly addRequest: AddRequest;
+  /**
+   * Prototype of the per-request agents: everything from the client's agent, addRequest from
+   * the flight. Node gives a request to its agent once it is built (ClientRequest calls
+   * addRequest) and writes it when the agent gives it a socket, so all that axios does per
+   * request happens before the wait for a slot, and a freed slot goes straight to the wire.
+   */
+  private readonly flightAgent: http.Agent;
   private readonly http: AxiosInstance;
   private readonly base: string;
-  /** Requests in flight, for abortAll(). */
-  private readonly inFlight = new Set<RequestAbort>();
+  private readonly https: boolean;
+  private readonly onSend: (() => void) | undefined;
+  /** Requests sent or waiting for a slot, for abortAll(). */
+  private readonly inFlight = new Set<Flight>();
   private closed = false;
 
-  constructor(settings: TransportSettings) {
+  constructor(settings: TransportSettings, onSend?: () => void) {
     this.agent = createAgent(settings);
+    this.addRequest = (this.agent as unknown as { addRequest: AddRequest }).addRequest;
+    this.flightAgent = Object.create(this.agent, { addRequest: { value: flightAddRequest } }) as http.Agent;
     this.base = `${settings.protocol}://${hostForUrl(settings.host)}:${settings.port}`;
+    this.https = settings.protocol === 'https';
+    this.onSend = onSend;
     // Everything that is the same for every request is set here once, so that what axios
-    // merges per request is method, url, body, the session header and the abort handle.
+    // merges per request is method, url, body, the session header, agent and abort handle.
     this.http = axios.create({
       adapter: 'http',
-      httpAgent: settings.protocol === 'http' ? this.agent : undefined,
-      httpsAgent: settings.protocol === 'https' ? this.agent : undefined,
       proxy: false,
       maxRedirects: 0,
       responseType: 'text',
@@ -128,32 +216,39 @@ export class Transport {
       validateStatus: () => true,
       maxContentLength: MAX_BODY_BYTES,
       maxBodyLength: MAX_BODY_BYTES,
-      // The deadline is our own timer (a hard limit for the whole exchange, see send()).
+      // The deadline is our own timer (a hard limit for the whole exchange, see Flight).
       timeout: 0,
       headers: { common: { 'User-Agent': 'node-red-abm365' }, post: { 'Content-Type': FORM } },
     });
   }
 
-  /** Everything of a request that does not need a connection: done before it queues. */
-  prepare(req: TransportRequest): PreparedRequest {
+  /**
+   * Everything of a request that needs no connection. With a gate the request waits for a
+   * slot at the agent (see flightAgent) and its deadline starts when it gets one; without
+   * (logout) it goes out at once.
+   */
+  prepare(req: TransportRequest, gate?: Gate): PreparedRequest {
     const url = req.query ? `${this.base}${req.path}?${req.query}` : this.base + req.path;
     let headers = req.headers;
     // POST bodies get the form type from the defaults; a body on another method says it here.
     if (req.body !== undefined && req.httpMethod !== 'POST') headers = { ...headers, 'Content-Type': FORM };
-    const abort = new RequestAbort();
-    return { config: { method: req.httpMethod, url, data: req.body, headers, signal: abort }, abort, timeoutMs: req.timeoutMs };
+    const flight = new Flight(this, req.timeoutMs, gate);
+    const agent = Object.create(this.flightAgent) as http.Agent & FlightAgent;
+    agent.flight = flight;
+    const method = req.httpMethod;
+    const data = req.body;
+    const config: AxiosRequestConfig<string> = this.https
+      ? { method, url, data, headers, signal: flight, httpsAgent: agent }
+      : { method, url, data, headers, signal: flight, httpAgent: agent };
+    return { config, flight };
   }
 
   async send(req: TransportRequest | PreparedRequest): Promise<TransportResponse> {
     if (this.closed) throw new TransportFailure('ECLOSED', 'the connection to the NAS was closed');
-    const prepared = 'config' in req ? req : this.prepare(req);
-    const { abort, timeoutMs } = prepared;
-    // One timer per request: a hard deadline for the whole exchange (axios' own timeout is a
-    // socket idle timer in older 1.x releases, and costs a timer of its own as well).
-    const timer = setTimeout(onDeadline, timeoutMs, abort);
-    this.inFlight.add(abort);
+    const { config, flight } = 'config' in req ? req : this.prepare(req);
+    this.inFlight.add(flight);
     try {
-      const res = await this.http.request<unknown>(prepared.config);
+      const res = await this.http.request<unknown>(config);
       const raw = res.headers['set-cookie'];
       return {
         status: res.status,
@@ -161,8 +256,8 @@ export class Transport {
         setCookie: Array.isArray(raw) ? raw.map(String) : [],
       };
     } catch (err) {
-      if (this.closed || abort.closing) throw new TransportFailure('ECLOSED', 'the connection to the NAS was closed');
-      if (abort.timedOut) throw new TransportFailure('ETIMEDOUT', `no answer within ${Math.round(timeoutMs / 100) / 10} s`);
+      if (this.closed || flight.closing) throw new TransportFailure('ECLOSED', 'the connection to the NAS was closed');
+      if (flight.timedOut) throw new TransportFailure('ETIMEDOUT', `no answer within ${Math.round(flight.timeoutMs / 100) / 10} s`);
       const pin = findInChain(err, isFingerprintMismatch);
       if (pin) {
         throw new TransportFailure('EFINGERPRINT', 'certificate fingerprint mismatch', { expected: pin.expected, seen: pin.seen });
@@ -171,16 +266,22 @@ export class Transport {
       const problem = classifyNetworkError(errorCodes(err), message);
       throw new TransportFailure(problem.code, problem.reason);
     } finally {
-      clearTimeout(timer);
-      this.inFlight.delete(abort);
+      flight.finish();
+      this.inFlight.delete(flight);
     }
   }
 
-  /** Abort everything in flight now (they fail with ECLOSED); later requests still go out. */
+  /** A request got its slot (or needs none): to the client's agent, i.e. to the wire. */
+  sent(req: http.ClientRequest, options: http.RequestOptions): void {
+    this.onSend?.();
+    this.addRequest.call(this.agent, req, options);
+  }
+
+  /** Abort everything sent or waiting now (they fail with ECLOSED); later requests still go out. */
   abortAll(): void {
-    for (const abort of this.inFlight) {
-      abort.closing = true;
-      abort.abort();
+    for (const flight of this.inFlight) {
+      flight.closing = true;
+      flight.abort();
     }
   }
 

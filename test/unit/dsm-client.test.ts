@@ -418,6 +418,23 @@ for (const protocol of ['http', 'https'] as const) {
       assert.equal(sim.callsTo('logout').length, 1, 'the logout was at least sent');
     });
 
+    it('calls waiting for a slot when close() comes never reach the NAS, and only sent requests count', async () => {
+      const c = client({ maxConcurrent: 1, timeoutMs: 30000 });
+      await c.call(ABM, 'get_worker_count');
+      const sent = c.stats.requests;
+      sim.faults.add({ kind: 'delay', method: 'list_tasks', times: Infinity, delayMs: 10000 });
+      const inFlight = rejects(c.call(ABM, 'list_tasks'), 'ECLOSED');
+      const waiting = [0, 1, 2].map((offset) => rejects(c.call(ABM, 'get_general_log', { offset, limit: 1 }), 'ECLOSED'));
+      await sleep(100);
+      assert.equal(c.stats.requests, sent + 1, 'one in flight, three waiting');
+      await c.close();
+      await inFlight;
+      await Promise.all(waiting);
+      await sleep(50);
+      assert.equal(sim.callsTo('get_general_log').length, 0);
+      assert.equal(sim.callsTo('logout').length, 1);
+    });
+
     it('state: idle -> connecting -> connected, error on a connection problem, closed at the end', async () => {
       const c = client();
       const states: ConnectionState[] = [];
