@@ -252,11 +252,12 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     for (const name of Object.keys(params)) {
       if (RESERVED_PARAMS.has(name)) throw invalid(`Parameter ${name} is set by the DSM client itself.`, { api, method });
     }
-    const apis = await this.discover(api === ABM_API);
+    // Discovery and session are there on almost every call: no promise round for them then.
+    const apis = this.cachedApis(api === ABM_API) ?? (await this.discover(api === ABM_API));
     const target = this.target(apis, api, method, options.version);
     let relogins = 0;
     for (;;) {
-      const session = await this.ensureSession(api, method);
+      const session = this.session ?? (await this.ensureSession(api, method));
       const { env } = await this.exchange(target, method, params, session, options.httpMethod ?? 'GET');
       if (env.kind === 'ok') return env.data;
       if (decideAfterDsmError(env.code, relogins, session) === 'relogin') {
@@ -346,10 +347,16 @@ export class DsmClient extends EventEmitter implements DsmCaller {
 
   // ---------------------------------------------------------------- discovery
 
-  private discover(needAbm: boolean, quiet = false): Promise<ApiMap> {
+  /** The discovered APIs, unless a new discovery is due (none yet, or ABM365 missing a while ago). */
+  private cachedApis(needAbm: boolean): ApiMap | undefined {
     const cached = this.apis;
     const stale = needAbm && cached !== undefined && !cached.has(ABM_API) && Date.now() - this.apisAt > ABM_RECHECK_MS;
-    if (cached && !stale) return Promise.resolve(cached);
+    return stale ? undefined : cached;
+  }
+
+  private discover(needAbm: boolean, quiet = false): Promise<ApiMap> {
+    const cached = this.cachedApis(needAbm);
+    if (cached) return Promise.resolve(cached);
     return this.discovery.run(async () => {
       if (!this.session && !quiet) this.setState('connecting');
       const method = 'query';

@@ -4,8 +4,12 @@
 import { invalid } from './errors';
 import type { ParamValue, Params } from './types';
 
+/** Nothing to encode: RFC 3986 unreserved characters only (API and method names, numbers, sids). */
+const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+
 /** Percent-encode one name or value (RFC 3986 unreserved characters stay as they are). */
 export function encodeComponent(value: string): string {
+  if (UNRESERVED.test(value)) return value;
   let encoded: string;
   try {
     encoded = encodeURIComponent(value);
@@ -40,7 +44,12 @@ export function toPairs(params: Params): ParamPairs {
 
 /** `a=1&b=x%20y`: the body of a form POST or the query string of a GET. */
 export function encodePairs(pairs: ParamPairs): string {
-  return pairs.map(([name, value]) => `${encodeComponent(name)}=${encodeComponent(value)}`).join('&');
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i];
+    out += `${i === 0 ? '' : '&'}${encodeComponent(name)}=${encodeComponent(value)}`;
+  }
+  return out;
 }
 
 export function encodeParams(params: Params): string {

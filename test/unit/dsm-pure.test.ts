@@ -6,7 +6,7 @@ import { loginParams, normaliseOtp, pairingParams, readLoginAnswer, sidFromCooki
 import { isConnectionProblem, redact, retarget } from '../../src/dsm/client';
 import { ABM_MISSING_MESSAGE } from '../../src/dsm/constants';
 import { chooseAuthVersion, parseApiInfo, versionInRange } from '../../src/dsm/discovery';
-import { encodeComponent, encodeParams, paramToString } from '../../src/dsm/encoding';
+import { encodeComponent, encodePairs, encodeParams, paramToString } from '../../src/dsm/encoding';
 import { cleanSnippet, parseEnvelope } from '../../src/dsm/envelope';
 import { DsmError } from '../../src/dsm/errors';
 import { normaliseFingerprint, sameFingerprint } from '../../src/dsm/fingerprint';
@@ -79,6 +79,11 @@ describe('dsm pure: form encoding', () => {
     assert.equal(paramToString('n', 12.5), '12.5');
     assert.equal(encodeParams({ a: 1, b: undefined, c: false }), 'a=1&c=false');
     throwsCode(() => paramToString('n', NaN), 'EINVALID');
+  });
+
+  it('joins pairs in order, encoding only what needs it', () => {
+    assert.equal(encodePairs([]), '');
+    assert.equal(encodePairs([['api', 'SYNO.API.Auth'], ['key_word', 'a b'], ['', ''], ['x*', "it's"]]), "api=SYNO.API.Auth&key_word=a%20b&=&x%2A=it%27s");
   });
 
   it('refuses lone surrogates without echoing the value', () => {
