@@ -3,7 +3,7 @@
 // task_info as a JSON string, as the reference client sends them.
 
 import { DsmError, invalid } from '../dsm/errors';
-import type { DsmCaller, Params } from '../dsm/types';
+import type { CallOptions, DsmCaller, Params } from '../dsm/types';
 import { describeValue, intInRange, toNumber } from './decode';
 import type {
   GeneralLogEntry,
@@ -26,6 +26,9 @@ export const MAX_LOG_LINES = 1_000_000;
 function call<T>(c: DsmCaller, method: string, params?: Params): Promise<T> {
   return c.call<T>(ABM_API, method, params);
 }
+
+/** Log pages can be large: the DSM client reads them as a stream and lets go of them at once. */
+const LOG_PAGE: CallOptions = { largeAnswer: true };
 
 function malformed(method: string, what: string): DsmError {
   return new DsmError(`${ABM_API} ${method} answered without ${what}`, 'EHTTP', { api: ABM_API, method });
@@ -60,7 +63,7 @@ export interface PageRequest {
 export async function getGeneralLog(c: DsmCaller, req: PageRequest = {}): Promise<LogPage<GeneralLogEntry>> {
   const offset = req.offset ?? 0;
   const limit = req.limit ?? DEFAULT_LOG_LIMIT;
-  return asPage<GeneralLogEntry>(await call(c, 'get_general_log', { offset, limit }), offset);
+  return asPage<GeneralLogEntry>(await c.call(ABM_API, 'get_general_log', { offset, limit }, LOG_PAGE), offset);
 }
 
 export interface TaskLogRequest extends PageRequest {
@@ -73,7 +76,7 @@ export async function getTaskLog(c: DsmCaller, req: TaskLogRequest): Promise<Log
   const offset = req.offset ?? 0;
   const limit = req.limit ?? DEFAULT_LOG_LIMIT;
   const params: Params = { task_id: req.taskId, limit, offset, key_word: req.keyword ?? '' };
-  return asPage<TaskLogEntry>(await call(c, 'get_all_log', params), offset);
+  return asPage<TaskLogEntry>(await c.call(ABM_API, 'get_all_log', params, LOG_PAGE), offset);
 }
 
 /** get_task_setting, unwrapped: the task's task_info. */

@@ -258,7 +258,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     let relogins = 0;
     for (;;) {
       const session = this.session ?? (await this.ensureSession(api, method));
-      const { env } = await this.exchange(target, method, params, session, options.httpMethod ?? 'GET');
+      const { env } = await this.exchange(target, method, params, session, options.httpMethod ?? 'GET', options.largeAnswer === true);
       if (env.kind === 'ok') return env.data;
       if (decideAfterDsmError(env.code, relogins, session) === 'relogin') {
         relogins++;
@@ -416,7 +416,14 @@ export class DsmClient extends EventEmitter implements DsmCaller {
   // ---------------------------------------------------------------- wire
 
   /** One API request: parameters encoded, session attached, answer read. */
-  private exchange(target: Target, method: string, params: Params, session: Session | undefined, httpMethod: 'GET' | 'POST'): Promise<Exchange> {
+  private exchange(
+    target: Target,
+    method: string,
+    params: Params,
+    session: Session | undefined,
+    httpMethod: 'GET' | 'POST',
+    largeAnswer = false,
+  ): Promise<Exchange> {
     let pairs: ParamPairs;
     try {
       pairs = [
@@ -431,7 +438,9 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     if (session) pairs.push(['_sid', session.sid]);
     const encoded = encodePairs(pairs);
     const headers = this.headersFor(session);
-    return httpMethod === 'GET' ? this.send(target, method, 'GET', encoded, undefined, headers) : this.send(target, method, 'POST', undefined, encoded, headers);
+    return httpMethod === 'GET'
+      ? this.send(target, method, 'GET', encoded, undefined, headers, largeAnswer)
+      : this.send(target, method, 'POST', undefined, encoded, headers, largeAnswer);
   }
 
   /** The session's header (X-SYNO-TOKEN), one object per session: axios copies, never changes it. */
@@ -455,10 +464,11 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     query: string | undefined,
     body: string | undefined,
     headers?: Record<string, string>,
+    stream = false,
   ): Promise<Exchange> {
     const transport = this.transport;
     if (!transport || this.closed) throw this.closedError(target.api, method);
-    const prepared = transport.prepare({ httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs }, this.queue);
+    const prepared = transport.prepare({ httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs, stream }, this.queue);
     let response: TransportResponse;
     try {
       response = await transport.send(prepared);

@@ -39,6 +39,8 @@ export interface CallOptions {
   httpMethod?: 'GET' | 'POST';
   /** API version; default 1 (what every known ABM365 client sends). Checked against discovery. */
   version?: number;
+  /** The answer may be large (a log page): read as a stream and let go of at once (memory of long logs). */
+  largeAnswer?: boolean;
 }
 
 /** Connection state the config node pushes to its flow nodes. */

@@ -203,6 +203,17 @@ describe('abm api: paging', () => {
     assert.equal((await allTaskLog(c, { taskId: 4, limit: 2000 }, (l) => l.description)).at(-1), 'line 4999');
   });
 
+  it('log pages are asked for as large answers (streamed by the DSM client), other calls are not', async () => {
+    const c = new RecordingCaller({ get_all_log: pagedLog(3), get_general_log: pagedLog(3), list_tasks: () => seedList() });
+    await allTaskLog(c, { taskId: 1 });
+    await allGeneralLog(c);
+    await listTasks(c);
+    assert.deepEqual(
+      c.calls.map((x) => [x.method, x.options]),
+      [['get_all_log', { largeAnswer: true }], ['get_general_log', { largeAnswer: true }], ['list_tasks', undefined]],
+    );
+  });
+
   it('validatePaging: defaults, numeric strings, ranges', () => {
     assert.deepEqual(validatePaging({}), { offset: 0, limit: 200 });
     assert.deepEqual(validatePaging({ offset: '20', limit: '50' }), { offset: 20, limit: 50 });

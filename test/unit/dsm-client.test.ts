@@ -352,6 +352,32 @@ for (const protocol of ['http', 'https'] as const) {
       }
     });
 
+    it('a large answer (read as a stream) gives the same data and the same failures as a small one', async () => {
+      const c = client({ timeoutMs: 400 });
+      sim.abm.setGeneralLogLines(3000);
+      const asStream = { largeAnswer: true };
+      const params = { offset: 0, limit: 3000 };
+      assert.deepEqual(await c.call(ABM, 'get_general_log', params, asStream), await c.call(ABM, 'get_general_log', params));
+      const failures: Array<{ fault: Parameters<typeof sim.faults.add>[0]; code: DsmErrorCode; text: RegExp }> = [
+        { fault: { kind: 'html502', method: 'get_general_log' }, code: 'EHTTP', text: /HTTP 502/ },
+        { fault: { kind: 'malformed', method: 'get_general_log' }, code: 'EHTTP', text: /not JSON/ },
+        { fault: { kind: 'empty', method: 'get_general_log' }, code: 'EHTTP', text: /empty body/ },
+        { fault: { kind: 'drop', method: 'get_general_log' }, code: 'ECONNRESET', text: /closed before an answer/ },
+        { fault: { kind: 'delay', method: 'get_general_log', delayMs: 1500 }, code: 'ETIMEDOUT', text: /no answer within 0\.4 s/ },
+      ];
+      for (const f of failures) {
+        const seen: Array<[unknown, string]> = [];
+        for (const options of [{}, asStream]) {
+          sim.faults.add(f.fault);
+          const e = await rejects(c.call(ABM, 'get_general_log', params, options), f.code);
+          assert.match(e.message, f.text, `${f.fault.kind} ${JSON.stringify(options)}`);
+          seen.push([e.cause, e.message]);
+        }
+        assert.deepEqual(seen[1], seen[0], `${f.fault.kind}: the same error either way`);
+      }
+      await c.call(ABM, 'get_general_log', params, asStream);
+    });
+
     it('a DSM error answer gives the numeric code, its meaning and the API', async () => {
       const c = client();
       sim.faults.add({ kind: 'dsm-error', method: 'get_task_setting', code: 120 });
