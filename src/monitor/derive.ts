@@ -183,10 +183,15 @@ function missedRunLines(task: TaskEntry, snapshot: Snapshot, entry: TaskRunMemor
   let after = -Infinity;
   if (entry.ended_at !== undefined && entry.line !== undefined) after = entry.ended_at;
   else if (entry.ended_at !== undefined && entry.running_since === undefined) after = entry.ended_at + LINE_SLACK_S;
+  // Execution ids tell runs apart within one second: a run can start and be cancelled in the
+  // very second the remembered one ended, so a line of that second is new when its id is higher.
+  const lastExec = entry.execution_id ?? 0;
   const byKey = new Map<string, ResultSource>();
   for (const l of resultLines(snapshot, taskId(task))) {
     const t = timeOf(l);
-    if (t < from || t <= after) continue;
+    const le = executionOf(l);
+    if (t < from || t < after) continue;
+    if (le > 0 && lastExec > 0 ? le <= lastExec : t === after) continue;
     const key = resultKey(l);
     if ((entry.line !== undefined && key === entry.line) || exclude(l)) continue;
     const seen = byKey.get(key);
