@@ -550,6 +550,7 @@ export function haSensorState(task: TaskEntry, memory: RunMemory | undefined, op
       warnings: counts.warnings,
       duration: toNumber(task.duration, 0),
       stale,
+      available: true,
     },
   };
 }

@@ -15,10 +15,14 @@ export {
   runEndPayload,
   taskSelector,
 } from './derive';
-export { DEFAULT_MIN_INTERVAL_MS, Poller } from './poller';
+export { DEFAULT_FAST_INTERVAL_MS, DEFAULT_MIN_FAST_INTERVAL_MS, DEFAULT_MIN_INTERVAL_MS, Poller } from './poller';
 export type { PollerOptions, PollerStats, Subscriber, TimerHandle } from './poller';
 export { DEFAULT_WAIT_INTERVAL_MS, waitForRunEnd } from './wait';
 export type { WaitOptions } from './wait';
 export * as memoryStore from './memory';
 export type { SerializedMemory } from './memory';
 export { advanceCursor, freshLines, lineKey } from './logs';
+export { isOverdue, overdueEvents, reachability } from './health';
+export type { HealthEvent, OverdueEvent, Outage, PollOutcome, ReachableEvent, UnreachableEvent } from './health';
+export { dropFileStores, FileStore, fileStore, memoryFile, storableMsg, userDirOf } from './persist';
+export type { FileStoreOptions, PendingWait } from './persist';

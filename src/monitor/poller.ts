@@ -1,15 +1,20 @@
 // The shared poller of one NAS (owned by its config node): one list_tasks per interval,
 // whatever the number of monitors and waiting backup nodes subscribed, and the general log's
-// new lines when at least one subscriber wants them.
+// new lines when at least one subscriber wants them. It polls faster while it matters: while
+// someone holds it fast (a backup node's wait, a button press) or a watched task runs.
 
 import { getGeneralLog, listTasks } from '../abm/api';
-import { toNumber } from '../abm/decode';
+import { isRunning, toNumber } from '../abm/decode';
 import type { GeneralLogEntry } from '../abm/types';
 import type { DsmCaller } from '../dsm/types';
 import { advanceCursor, freshLines } from './logs';
 import type { LogCursor, Snapshot } from './types';
 
 export const DEFAULT_MIN_INTERVAL_MS = 10_000;
+/** Floor of the fast interval (product: fastInterval at least 3 s). */
+export const DEFAULT_MIN_FAST_INTERVAL_MS = 3_000;
+/** Fast interval when a hold asks for none and no subscriber names one (product default, 10 s). */
+export const DEFAULT_FAST_INTERVAL_MS = 10_000;
 /** Lines read on the first log read (no position yet): the newest page. */
 const FIRST_LOG_PAGE = 200;
 /** Page size when looking for the lines after a known position: usually one page is enough. */
@@ -26,6 +31,10 @@ export interface Subscriber {
   intervalMs: number;
   /** Read the general log's new lines on each poll. */
   wantsLogs: boolean;
+  /** Polls this often while a task this subscriber watches runs (status 4 / progress_list). */
+  fastIntervalMs?: number;
+  /** Whether this subscriber watches a task (for fast polling); absent: every task. */
+  watchesTask?(taskId: number): boolean;
   /** A successful poll. `prev` is the snapshot this subscriber got before (undefined the first time). */
   onSnapshot(s: Snapshot, prev: Snapshot | undefined): void;
   /** A failed poll; polling goes on. */
@@ -37,6 +46,8 @@ export type TimerHandle = unknown;
 export interface PollerOptions {
   /** Floor of the interval; default 10 000 ms. Tests may lower it. */
   minIntervalMs?: number;
+  /** Floor of the fast interval; default 3 000 ms. Tests may lower it. */
+  minFastIntervalMs?: number;
   /** Clock in Unix milliseconds. */
   now?: () => number;
   /** Timer functions (tests may count or drive them); defaults use setTimeout, unref'd. */
@@ -75,6 +86,11 @@ export class Poller {
   readonly stats: PollerStats = { polls: 0, listTasksCalls: 0, logCalls: 0 };
 
   private readonly minIntervalMs: number;
+  private readonly minFastIntervalMs: number;
+  /** Fast holds now (backup waits, button presses), each with the interval it asked for. */
+  private readonly holds = new Set<{ ms: number }>();
+  /** Task ids seen running at the last successful poll. */
+  private running: number[] = [];
   private readonly now: () => number;
   private readonly setTimer: (fn: () => void, ms: number) => TimerHandle;
   private readonly clearTimer: (handle: TimerHandle) => void;
@@ -94,6 +110,8 @@ export class Poller {
   ) {
     const min = opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
     this.minIntervalMs = Number.isFinite(min) && min >= 0 ? min : DEFAULT_MIN_INTERVAL_MS;
+    const fastMin = opts.minFastIntervalMs ?? DEFAULT_MIN_FAST_INTERVAL_MS;
+    this.minFastIntervalMs = Number.isFinite(fastMin) && fastMin >= 0 ? fastMin : DEFAULT_MIN_FAST_INTERVAL_MS;
     this.now = opts.now ?? Date.now;
     this.setTimer = opts.setTimer ?? defaultSetTimer;
     this.clearTimer = opts.clearTimer ?? defaultClearTimer;
@@ -104,7 +122,10 @@ export class Poller {
     return this.subs.size;
   }
 
-  /** The interval polled at now: the shortest asked, at least the floor; undefined when idle. */
+  /**
+   * The interval polled at now, undefined when idle: the fast one while it is fast (see
+   * fastIntervalMs), else the shortest asked, at least the floor.
+   */
   get intervalMs(): number | undefined {
     if (this.subs.size === 0) return undefined;
     let shortest = Infinity;
@@ -112,7 +133,58 @@ export class Poller {
       const asked = Number.isFinite(s.sub.intervalMs) ? s.sub.intervalMs : Infinity;
       shortest = Math.min(shortest, asked);
     }
-    return Math.max(this.minIntervalMs, Number.isFinite(shortest) ? shortest : this.minIntervalMs);
+    const normal = Math.max(this.minIntervalMs, Number.isFinite(shortest) ? shortest : this.minIntervalMs);
+    const fast = this.fastIntervalMs;
+    return fast === undefined ? normal : Math.min(normal, fast);
+  }
+
+  /**
+   * The fast interval when polling is fast now, else undefined. Fast = any hold, or a task seen
+   * running at the last poll that a subscriber with fastIntervalMs watches; then the shortest
+   * fast interval asked (holds and those subscribers), at least the fast floor.
+   */
+  get fastIntervalMs(): number | undefined {
+    let shortest = Infinity;
+    let fast = false;
+    const valid = (ms: number | undefined): ms is number => ms !== undefined && Number.isFinite(ms) && ms >= 0;
+    for (const h of this.holds) {
+      fast = true;
+      shortest = Math.min(shortest, h.ms);
+    }
+    for (const s of this.subs) {
+      const ms = s.sub.fastIntervalMs;
+      if (!valid(ms)) continue;
+      if (this.running.some((id) => (s.sub.watchesTask ? s.sub.watchesTask(id) : true))) {
+        fast = true;
+        shortest = Math.min(shortest, ms);
+      }
+    }
+    if (!fast) return undefined;
+    if (!Number.isFinite(shortest)) shortest = DEFAULT_FAST_INTERVAL_MS;
+    return Math.max(this.minFastIntervalMs, shortest);
+  }
+
+  /**
+   * Fast polling until the returned release is called (twice is harmless): at `ms` (default
+   * the subscribers' fast interval, else 10 s), at least the fast floor.
+   */
+  holdFast(ms?: number): () => void {
+    if (this.closed) return () => undefined;
+    let asked = ms;
+    if (asked === undefined || !Number.isFinite(asked) || asked < 0) {
+      asked = Infinity;
+      for (const s of this.subs) {
+        const f = s.sub.fastIntervalMs;
+        if (f !== undefined && Number.isFinite(f) && f >= 0) asked = Math.min(asked, f);
+      }
+      if (!Number.isFinite(asked)) asked = DEFAULT_FAST_INTERVAL_MS;
+    }
+    const hold = { ms: asked };
+    this.holds.add(hold);
+    this.schedule();
+    return () => {
+      if (this.holds.delete(hold)) this.schedule();
+    };
   }
 
   /** Adds a subscriber; the next poll comes soon. Returns its unsubscribe function. */
@@ -143,6 +215,7 @@ export class Poller {
     this.closed = true;
     this.cancelTimer();
     this.subs.clear();
+    this.holds.clear();
     this.recent = [];
   }
 
@@ -192,6 +265,7 @@ export class Poller {
       this.stats.listTasksCalls += 1;
       const data = await listTasks(this.caller);
       snapshotBase = { tasks: data.tasks, event_log: data.event_log };
+      this.running = data.tasks.filter((t) => isRunning(t)).map((t) => toNumber(t.task_id, Number.NaN));
       if (wantsLogs) {
         const read = await this.readNewLines();
         fresh = read.lines;

@@ -41,10 +41,15 @@ export interface LogCursor {
 /** What a monitor remembers of one task. */
 export interface TaskRunMemory {
   /**
-   * Run start (last_execution_time) of the last run whose end was reported, or that was
-   * taken as the baseline. A visible run is new when its start is later than this.
+   * Start (last_execution_time - duration) of the last run whose end was reported, or that was
+   * taken as the baseline (docs/protocol.md §7: last_execution_time is a run's end).
    */
   started_at: number;
+  /**
+   * last_execution_time (the end) of that run as DSM showed it: a visible idle run is new when
+   * its last_execution_time is later. Absent only in memory from before it was kept.
+   */
+  last_execution_time?: number;
   /** task_execution_id of that run where DSM gives one (tells apart runs started in one second). */
   execution_id?: number;
   ended_at?: number;
@@ -54,14 +59,21 @@ export interface TaskRunMemory {
   reason?: string | null;
   /** Key of the result line used for that run, so that it never serves a second run. */
   line?: string;
-  /** last_execution_time of a run whose `started` was reported and whose end was not yet. */
+  /**
+   * last_execution_time seen while a run was in progress (the previous run's end, DSM leaves it
+   * alone during a run), for a run whose `started` was reported and whose end was not yet.
+   */
   running_since?: number;
+  /** Best known start (Unix s) of that run in progress: its "ran backup task" line, else the poll. */
+  running_start?: number;
   /** End (Unix s) of the last successful run known. */
   last_success?: number;
   /** attention_count at the last poll. */
   attention?: number;
   /** The ha-sensor payload last sent, as JSON, so that only changes are sent. */
   sensor?: string;
+  /** An `overdue` episode is in progress (reported once; a success ends it). */
+  overdue?: boolean;
 }
 
 /** A monitor's memory: per task id (as a string key, so that it survives JSON). */
@@ -69,6 +81,8 @@ export interface RunMemory {
   tasks: Record<string, TaskRunMemory>;
   /** The newest general-log line taken into account (reported as `log` or seen at the baseline). */
   log?: LogCursor;
+  /** The NAS outage in progress, if polls fail now (see health.ts). */
+  outage?: { since: number; code: string; message: string };
 }
 
 export type MonitorLogLevel = 'none' | 'error' | 'warning' | 'info';
@@ -89,9 +103,9 @@ export interface RunEndPayload {
   task_id: number;
   task_name: string;
   result: FinishedResult;
-  /** Run start: last_execution_time, Unix s. */
+  /** Run start: last_execution_time - duration, Unix s. */
   started_at: number;
-  /** The run's result line's time where known, else start + duration; Unix s. */
+  /** Run end: last_execution_time, Unix s (a run known only from its result line: that line's time). */
   ended_at: number;
   /** Seconds. */
   duration: number;
@@ -122,7 +136,7 @@ export interface MonitorEvent {
   previous_attention_count?: number;
 }
 
-export type SensorState = 'completed' | 'in_progress' | 'failed' | 'warning' | 'cancelled';
+export type SensorState = 'completed' | 'in_progress' | 'failed' | 'warning' | 'cancelled' | 'unavailable';
 
 export interface SensorPayload {
   state: SensorState;
@@ -136,6 +150,8 @@ export interface SensorPayload {
     warnings: number;
     duration: number;
     stale: boolean;
+    /** false while the NAS cannot be reached (state `unavailable`). */
+    available: boolean;
   };
 }
 
