@@ -37,7 +37,8 @@ export interface DeletedTask {
 interface ActiveRun {
   jobId: number;
   executionId: number;
-  startedMs: number;
+  /** Whole second the run started (its "ran backup task" line). */
+  startSec: number;
   actor: string;
   timer: NodeJS.Timeout;
 }
@@ -106,6 +107,12 @@ function taskLogDescription(svc: ServiceName, taskName: string, c: { warning: nu
   if (svc === 'teams') return `The data of team [${taskName} team] ${verb} (Channel: ${result.replace(/;/g, ',')}).`;
   if (svc === 'group_mail' || svc === 'group_calendar') return `The ${SERVICE_LABEL[svc]} data of group [${taskName} group] ${verb} (${result}).`;
   return `User [username@xxxx.onmicrosoft.com]'s ${SERVICE_LABEL[svc]} data ${verb} (${result}).`;
+}
+
+/** A finished run's times as DSM keeps them: last_execution_time = end, duration = end - start. */
+export function setRunTimes(task: TaskEntry, startSec: number, endSec: number): void {
+  task.last_execution_time = endSec;
+  task.duration = Math.max(0, endSec - startSec);
 }
 
 function clone<T>(v: T): T {
@@ -192,9 +199,8 @@ export class AbmState {
 
   private recordPastRun(task: TaskEntry, outcome: RunOutcome, startSec: number): void {
     task.task_execution_id += 1;
-    task.last_execution_time = startSec;
     this.generalLog.unshift(this.generalLine(task, 3, `[admin] ran backup task [${task.task_name}].`, 0, 0, startSec));
-    this.applyResult(task, outcome, task.task_execution_id, startSec, 120);
+    this.applyResult(task, outcome, task.task_execution_id, startSec, startSec + 120);
   }
 
   // ---- queries ----------------------------------------------------------------------------
@@ -289,22 +295,25 @@ export class AbmState {
 
   // ---- runs -------------------------------------------------------------------------------
 
-  /** Starts a run; false when the task does not exist or is already running (no effect then). */
+  /**
+   * Starts a run; false when the task does not exist or is already running (no effect then).
+   * last_execution_time and duration keep describing the previous run until this one ends
+   * (docs/protocol.md §7).
+   */
   startRun(taskId: number, actor = 'admin'): boolean {
     const task = this.task(taskId);
     if (!task || this.runs.has(taskId)) return false;
     const jobId = this.nextJobId++;
-    const startedMs = this.nowMs();
+    const startSec = this.now();
     task.status = 4;
     task.job_id = jobId;
     task.task_execution_id += 1;
-    task.last_execution_time = Math.floor(startedMs / 1000);
     task.progress_list = enabledServices(task).map((svc) => ({ job_id: jobId, service: svc, processed_count: 0, total_count: 1, percentage: 0 }));
     if (task.progress_list.length === 0) task.progress_list = [{ job_id: jobId, service: 'task', processed_count: 0, total_count: 1, percentage: 0 }];
-    this.generalLog.unshift(this.generalLine(task, 3, `[${actor}] ran backup task [${task.task_name}].`, 0, 0));
+    this.generalLog.unshift(this.generalLine(task, 3, `[${actor}] ran backup task [${task.task_name}].`, 0, 0, startSec));
     const timer = setTimeout(() => this.finishRun(taskId), Math.max(0, this.runSeconds * 1000));
     timer.unref();
-    this.runs.set(taskId, { jobId, executionId: task.task_execution_id, startedMs, actor, timer });
+    this.runs.set(taskId, { jobId, executionId: task.task_execution_id, startSec, actor, timer });
     return true;
   }
 
@@ -322,8 +331,7 @@ export class AbmState {
     this.runsPerTask.set(taskId, perTask);
     const taskRule = this.taskFailEvery.get(taskId);
     const end = taskRule !== undefined ? decideOutcome(forced, taskRule, perTask) : decideOutcome(forced, this.failEvery, this.runsFinished);
-    const duration = Math.max(1, Math.ceil((this.nowMs() - run.startedMs) / 1000));
-    this.applyResult(task, end, run.executionId, Math.floor(run.startedMs / 1000), duration);
+    this.applyResult(task, end, run.executionId, run.startSec, this.now());
     return true;
   }
 
@@ -334,19 +342,20 @@ export class AbmState {
     if (!run || !task || run.jobId !== jobId) return false;
     clearTimeout(run.timer);
     this.runs.delete(taskId);
-    this.generalLog.unshift(this.generalLine(task, 3, `[${actor}] canceled backup task [${task.task_name}].`, 0, 0));
+    const endSec = this.now();
+    this.generalLog.unshift(this.generalLine(task, 3, `[${actor}] canceled backup task [${task.task_name}].`, 0, 0, endSec));
     task.status = 1;
     task.job_id = 0;
     task.progress_list = [];
-    task.duration = Math.max(1, Math.ceil((this.nowMs() - run.startedMs) / 1000));
-    this.pushResult(task, 'canceled', run.executionId, Math.floor(run.startedMs / 1000), 0);
+    setRunTimes(task, run.startSec, endSec);
+    this.pushResult(task, 'canceled', run.executionId, 0, endSec);
     return true;
   }
 
-  private applyResult(task: TaskEntry, outcome: RunOutcome, executionId: number, startSec: number, duration: number): void {
+  /** A run's end: counts, task-log lines and result line at `when` (Unix s), run times set. */
+  private applyResult(task: TaskEntry, outcome: RunOutcome, executionId: number, startSec: number, when: number): void {
     const counts = runCounts(enabledServices(task), outcome);
     let attention = 0;
-    const when = startSec + duration;
     for (const svc of SERVICES) {
       const c = counts[svc];
       task[`processed_${svc}`] = c.processed;
@@ -368,17 +377,18 @@ export class AbmState {
     task.status = 1;
     task.job_id = 0;
     task.progress_list = [];
-    task.duration = duration;
+    setRunTimes(task, startSec, when);
     task.attention_count = attention;
     task.task_status_error_code = outcome === 'error' ? RUN_ERROR_CODE : 0;
     if (outcome === 'success') task.success_count = (task.success_count ?? 0) + 1;
-    this.pushResult(task, outcome, executionId, startSec, outcome === 'error' ? RUN_ERROR_CODE : 0, when);
+    this.pushResult(task, outcome, executionId, outcome === 'error' ? RUN_ERROR_CODE : 0, when);
   }
 
-  private pushResult(task: TaskEntry, end: RunEnd, executionId: number, startSec: number, errorCode: number, when = this.now()): void {
+  /** The category-0 result line and the event_log entry; like the seed's, both carry the end. */
+  private pushResult(task: TaskEntry, end: RunEnd, executionId: number, errorCode: number, when: number): void {
     const { description, log_type } = runResultLine(task.task_name, end);
     this.generalLog.unshift(this.generalLine(task, 0, description, log_type, executionId, when, errorCode));
-    this.eventLog.unshift({ description, error_code: errorCode, last_execution_time: startSec, log_type, task_execution_id: executionId, task_id: task.task_id, timestamp: when });
+    this.eventLog.unshift({ description, error_code: errorCode, last_execution_time: when, log_type, task_execution_id: executionId, task_id: task.task_id, timestamp: when });
     if (this.eventLog.length > 50) this.eventLog.length = 50;
   }
 
