@@ -22,7 +22,17 @@ export interface Session {
   ip: string;
   createdMs: number;
   lastSeenMs: number;
+  /** Quirk 'session-drops': the first call with this session answers 119 and ends it. */
+  dropOnFirstUse?: boolean;
 }
+
+/** DSM quirks a login may be subject to (each call consumes one use; see faults.ts). */
+export interface LoginQuirks {
+  emptyDeviceToken(): boolean;
+  sessionDrops(): boolean;
+}
+
+const NO_QUIRKS: LoginQuirks = { emptyDeviceToken: () => false, sessionDrops: () => false };
 
 export interface AuthOptions {
   accounts: SimAccount[];
@@ -30,6 +40,7 @@ export interface AuthOptions {
   blockAfter: number;
   blockWindowSeconds: number;
   now?: () => number;
+  quirks?: LoginQuirks;
 }
 
 export type AuthAnswer = { ok: true; data: Record<string, unknown>; cookies: string[] } | { ok: false; code: number; errors?: Record<string, unknown> };
@@ -66,6 +77,7 @@ export class AuthState {
   blockAfter: number;
   blockWindowSeconds: number;
   private readonly now: () => number;
+  private readonly quirks: LoginQuirks;
 
   constructor(options: AuthOptions) {
     for (const a of options.accounts) this.accounts.set(a.username, a);
@@ -73,6 +85,7 @@ export class AuthState {
     this.blockAfter = options.blockAfter;
     this.blockWindowSeconds = options.blockWindowSeconds;
     this.now = options.now ?? Date.now;
+    this.quirks = options.quirks ?? NO_QUIRKS;
   }
 
   /** Handles method=login. `version` decides device_id (v7) versus did. */
@@ -82,6 +95,7 @@ export class AuthState {
     if (!account || params.passwd !== account.password) return this.fail(ip, 400);
 
     let deviceToken: string | undefined;
+    let emptyToken = false;
     if (account.otp !== undefined) {
       const device = params.device_id ? this.devices.get(params.device_id) : undefined;
       const deviceOk = device !== undefined && device.account === account.username && device.deviceName === (params.device_name ?? '');
@@ -90,8 +104,12 @@ export class AuthState {
         if (code === undefined || code === '') return { ok: false, code: 403, errors: { token: token(24), types: [{ type: 'otp' }] } };
         if (code !== account.otp) return this.fail(ip, 404);
         if (params.enable_device_token === 'yes' && params.device_name) {
-          deviceToken = token(32);
-          this.devices.set(deviceToken, { account: account.username, deviceName: params.device_name });
+          if (this.quirks.emptyDeviceToken()) {
+            emptyToken = true;
+          } else {
+            deviceToken = token(32);
+            this.devices.set(deviceToken, { account: account.username, deviceName: params.device_name });
+          }
         }
       }
     }
@@ -107,16 +125,22 @@ export class AuthState {
       lastSeenMs: nowMs,
     };
     if (params.enable_syno_token === 'yes') session.synotoken = token(9);
+    if (this.quirks.sessionDrops()) session.dropOnFirstUse = true;
     this.sessions.set(session.sid, session);
 
     const data: Record<string, unknown> = { account: account.username, sid: session.sid, is_portal_port: false };
     if (session.synotoken) data.synotoken = session.synotoken;
-    if (deviceToken) {
-      data.did = deviceToken;
-      if (version >= 7) data.device_id = deviceToken;
+    if (deviceToken || emptyToken) {
+      data.did = deviceToken ?? '';
+      if (version >= 7) data.device_id = deviceToken ?? '';
     }
     const cookies = params.format === 'sid' ? [] : [`id=${session.sid}; path=/; HttpOnly`];
     return { ok: true, data, cookies };
+  }
+
+  /** A refused login: counts toward the IP's Auto Block like any failed login. */
+  refuse(ip: string, code: number): AuthAnswer {
+    return this.fail(ip, code);
   }
 
   private fail(ip: string, code: number): AuthAnswer {
@@ -144,6 +168,10 @@ export class AuthState {
       return { ok: false, code: 106 };
     }
     if (session.synotoken !== undefined && synoToken !== session.synotoken) return { ok: false, code: 119 };
+    if (session.dropOnFirstUse) {
+      this.sessions.delete(sid);
+      return { ok: false, code: 119 };
+    }
     session.lastSeenMs = nowMs;
     return { ok: true, session };
   }

@@ -4,7 +4,8 @@
 import { Simulator, type SimulatorOptions } from './index';
 
 export const USAGE = `Usage: abm365-simulator [--port 5001] [--https] [--host 127.0.0.1] [--user admin]
-                        [--password synology] [--run-seconds 20] [--fail-every N] [--tasks seed|demo]`;
+                        [--password synology] [--run-seconds 20] [--fail-every N] [--tasks seed|demo]
+                        [--no-encryption]  (a NAS without SYNO.API.Encryption: logins only as plain forms)`;
 
 export type CliParse = { options: SimulatorOptions } | { help: true } | { error: string };
 
@@ -32,6 +33,9 @@ export function parseArgs(argv: string[]): CliParse {
         return { help: true };
       case '--https':
         options.https = true;
+        break;
+      case '--no-encryption':
+        options.encryption = false;
         break;
       case '--port': {
         const n = numberArg('--port', value(), true);

@@ -1,7 +1,16 @@
 // Fault injection: a queue of faults, each matching an API and/or method, consumed a number of
 // times. The HTTP front asks `take(api, method)` before handling a DSM request.
+// Two kinds are DSM quirks that change a login instead of answering in its place; they are
+// consumed by `takeQuirk` and ignore the api/method filters:
+// - 'empty-device-token': the next `times` pairing logins succeed but answer device_id "" and
+//   did "" and store no token (DSM 7.0.1 did this when format=sid was sent, docs/protocol.md §2);
+// - 'session-drops': each of the next `times` logins gets a session that answers 119 to its
+//   first call and is gone (a login loop).
+// 'dsm-error' with a session-ending code (106, 107, 119, 150) also ends the session sent along,
+// as DSM would: a client that repeats the call with the same sid gets 119.
 
-export type FaultKind = 'html502' | 'drop' | 'malformed' | 'delay' | 'empty' | 'dsm-error' | 'html200';
+export type FaultKind = 'html502' | 'drop' | 'malformed' | 'delay' | 'empty' | 'dsm-error' | 'html200' | 'empty-device-token' | 'session-drops';
+export type QuirkKind = Extract<FaultKind, 'empty-device-token' | 'session-drops'>;
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -14,7 +23,15 @@ export interface FaultSpec {
   code?: number;
 }
 
-const KINDS: readonly FaultKind[] = ['html502', 'drop', 'malformed', 'delay', 'empty', 'dsm-error', 'html200'];
+const KINDS: readonly FaultKind[] = ['html502', 'drop', 'malformed', 'delay', 'empty', 'dsm-error', 'html200', 'empty-device-token', 'session-drops'];
+const QUIRKS: readonly FaultKind[] = ['empty-device-token', 'session-drops'];
+
+/** DSM codes after which DSM has forgotten the session the call carried. */
+export const SESSION_ENDING_CODES: ReadonlySet<number> = new Set([106, 107, 119, 150]);
+
+export function isQuirk(kind: FaultKind): kind is QuirkKind {
+  return QUIRKS.includes(kind);
+}
 
 export function isFaultKind(v: unknown): v is FaultKind {
   return typeof v === 'string' && (KINDS as readonly string[]).includes(v);
@@ -73,9 +90,17 @@ export class FaultControl {
     return this.active.map((a) => ({ ...a.spec, times: a.left }));
   }
 
-  /** Consumes and returns the first fault matching this call, if any. */
+  /** Consumes and returns the first answer-replacing fault matching this call, if any. */
   take(api: string | undefined, method: string | undefined): FaultSpec | undefined {
-    const hit = this.active.find((a) => faultMatches(a.spec, api, method));
+    return this.consume(this.active.find((a) => !isQuirk(a.spec.kind) && faultMatches(a.spec, api, method)));
+  }
+
+  /** Consumes one use of a pending quirk of this kind; false when none is pending. */
+  takeQuirk(kind: QuirkKind): boolean {
+    return this.consume(this.active.find((a) => a.spec.kind === kind)) !== undefined;
+  }
+
+  private consume(hit: ActiveFault | undefined): FaultSpec | undefined {
     if (!hit) return undefined;
     hit.left -= 1;
     if (hit.left <= 0) this.active = this.active.filter((a) => a !== hit);

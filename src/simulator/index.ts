@@ -1,6 +1,6 @@
-// The DSM look-alike: an HTTP(S) front serving SYNO.API.Info, SYNO.API.Auth (+ UIConfig) and
-// SYNO.ActiveBackupOffice365, recording every request, with fault injection and a small
-// control API under /__sim/ for tests. Node built-ins only.
+// The DSM look-alike: an HTTP(S) front serving SYNO.API.Info, SYNO.API.Encryption,
+// SYNO.API.Auth (+ UIConfig) and SYNO.ActiveBackupOffice365, recording every request and every
+// byte received, with fault injection and a small control API under /__sim/ for tests.
 
 import { generateKeyPairSync } from 'node:crypto';
 import * as http from 'node:http';
@@ -11,7 +11,8 @@ import { AbmState } from './abm-state';
 import { AuthState, type SimAccount } from './auth';
 import { makeSelfSigned } from './cert';
 import { envelopeJson, fail, ok, type DsmResult } from './envelope';
-import { FaultControl, parseFaultSpec, type FaultKind, type FaultSpec } from './faults';
+import { CIPHER_KEY, CIPHER_TOKEN, ENCRYPTION_API, ServerTimes, decryptLoginField, getinfoData, serverKey } from './encryption';
+import { FaultControl, SESSION_ENDING_CODES, parseFaultSpec, type FaultKind, type FaultSpec } from './faults';
 import { AUTH_API, INFO_API, UICONFIG_API, apiTable, infoQuery } from './info';
 import { clientIp, decodeForm, isFormBody, mergeParams, parseCookies, parseWebapiPath, pathOf, rawQueryOf } from './request';
 import { asInt } from './task-settings';
@@ -19,6 +20,7 @@ import { asInt } from './task-settings';
 export { AbmState } from './abm-state';
 export type { RunOutcome, RunEnd, DeletedTask } from './abm-state';
 export { FaultControl } from './faults';
+export { serverKey as encryptionKey } from './encryption';
 export type { SimAccount, FaultKind, FaultSpec };
 
 export interface SimulatorOptions {
@@ -36,6 +38,8 @@ export interface SimulatorOptions {
   abmInstalled?: boolean;
   tasks?: 'seed' | 'demo';
   quiet?: boolean;
+  /** Serve SYNO.API.Encryption (default true); false models a NAS that lacks it. */
+  encryption?: boolean;
 }
 
 export interface RecordedRequest {
@@ -54,6 +58,13 @@ export interface RecordedRequest {
   code?: number;
   /** The fault that answered this request instead of the simulator, if any. */
   fault?: FaultKind;
+  /** On login requests: whether the login came encrypted (a `__cIpHeRtExT` field). */
+  encrypted?: boolean;
+  /**
+   * On login requests: the login's parameters as the NAS read them (for an encrypted login the
+   * decrypted fields over the clear ones; absent when it did not decrypt).
+   */
+  loginParams?: Record<string, string>;
 }
 
 export interface SimulatorStats {
@@ -64,6 +75,8 @@ export interface SimulatorStats {
   requests: number;
   /** Logins refused with 407 because the IP is blocked (also counted in failedLogins). */
   blockedLogins: number;
+  /** Successful logins that came encrypted (also counted in logins). */
+  encryptedLogins: number;
 }
 
 const JSON_TYPE = 'application/json; charset="UTF-8"';
@@ -73,6 +86,9 @@ const HTML_502 =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 const HTML_PORTAL =
   '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Synology Web Station</title></head>\n<body><h1>Web Station has been enabled.</h1><p>To finish setting up your website, please see the &quot;Web Service&quot; section of DSM Help.</p></body></html>\n';
+/** Keep at most this many received bytes for received() (the oldest are let go beyond). */
+const MAX_RECEIVED_BYTES = 32 * 1024 * 1024;
+
 const HTML_404 = '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
 /** A fresh X25519 public key, base64url, for UIConfig's _SSID cookie (the Noise handshake is not done). */
@@ -88,11 +104,13 @@ export class Simulator {
   readonly fingerprint256?: string;
   readonly certPem?: string;
   readonly requests: RecordedRequest[] = [];
-  readonly stats: SimulatorStats = { logins: 0, failedLogins: 0, logouts: 0, sessionKills: 0, requests: 0, blockedLogins: 0 };
+  readonly stats: SimulatorStats = { logins: 0, failedLogins: 0, logouts: 0, sessionKills: 0, requests: 0, blockedLogins: 0, encryptedLogins: 0 };
   readonly abm: AbmState;
   readonly faults: FaultControl;
   readonly auth: AuthState;
   abmInstalled: boolean;
+  /** Whether SYNO.API.Encryption is served (and encrypted logins accepted). */
+  readonly encryption: boolean;
 
   private readonly server: http.Server;
   private readonly host: string;
@@ -100,6 +118,12 @@ export class Simulator {
   private readonly appSockets = new Set<Socket>();
   private closedSocketBytes = 0;
   private bytesBaseline = 0;
+  /** Received chunks, one list per connection (a request split over chunks stays contiguous). */
+  private receivedChunks: Buffer[][] = [];
+  private receivedSize = 0;
+  private receivedLost = false;
+  private receivedResets = 0;
+  private readonly serverTimes = new ServerTimes();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly ssid = x25519PublicKey();
   private listening = false;
@@ -116,17 +140,20 @@ export class Simulator {
     this.fingerprint256 = tls?.fingerprint256;
     this.certPem = tls?.certPem;
     this.abmInstalled = options.abmInstalled !== false;
+    this.encryption = options.encryption !== false;
     this.quiet = options.quiet === true;
     this.abm = new AbmState({ runSeconds: options.runSeconds, failEvery: options.failEvery, tasks: options.tasks });
+    const faults = new FaultControl(() => {
+      this.stats.sessionKills += this.auth.killSessions();
+    });
+    this.faults = faults;
     const admin: SimAccount = { username: options.user ?? 'admin', password: options.password ?? 'synology', admin: true };
     this.auth = new AuthState({
       accounts: [admin, ...(options.accounts ?? [])],
       sessionIdleSeconds: options.sessionIdleSeconds ?? 900,
       blockAfter: options.blockAfter ?? 3,
       blockWindowSeconds: options.blockWindowSeconds ?? 300,
-    });
-    this.faults = new FaultControl(() => {
-      this.stats.sessionKills += this.auth.killSessions();
+      quirks: { emptyDeviceToken: () => faults.takeQuirk('empty-device-token'), sessionDrops: () => faults.takeQuirk('session-drops') },
     });
   }
 
@@ -144,6 +171,9 @@ export class Simulator {
     const sim = new Simulator(server, host, port, options, tls);
     sim.listening = true;
     sim.attach();
+    // Clients encrypt the login over plain HTTP: start the (shared, once per process) key now,
+    // in the background, so that the first getinfo rarely waits for it.
+    if (sim.encryption && !tls) serverKey().catch(() => undefined);
     return sim;
   }
 
@@ -162,6 +192,17 @@ export class Simulator {
 
   private trackAppSocket(socket: Socket): void {
     this.appSockets.add(socket);
+    // Node's HTTP parser lets go of the socket's data to JS listeners once one is added.
+    let chunks: Buffer[] | undefined;
+    let resets = -1;
+    socket.on('data', (chunk: Buffer) => {
+      if (!chunks || resets !== this.receivedResets) {
+        chunks = [];
+        resets = this.receivedResets;
+        this.receivedChunks.push(chunks);
+      }
+      this.keepReceived(chunks, chunk);
+    });
     socket.once('close', () => {
       this.closedSocketBytes += socket.bytesRead;
       this.appSockets.delete(socket);
@@ -172,6 +213,26 @@ export class Simulator {
     let live = 0;
     for (const s of this.appSockets) live += s.bytesRead;
     return this.closedSocketBytes + live;
+  }
+
+  private keepReceived(chunks: Buffer[], chunk: Buffer): void {
+    chunks.push(chunk);
+    this.receivedSize += chunk.length;
+    // Over the limit: let go of whole old connections (never the one receiving now).
+    while (this.receivedSize > MAX_RECEIVED_BYTES && this.receivedChunks.length > 1 && this.receivedChunks[0] !== chunks) {
+      for (const c of this.receivedChunks.shift() ?? []) this.receivedSize -= c.length;
+      this.receivedLost = true;
+    }
+  }
+
+  /**
+   * Every byte received on all connections since the last reset (after TLS decryption: request
+   * lines, headers and bodies, control requests included), in arrival order per connection.
+   * Throws if more than 32 MiB came in since the last reset (the oldest were let go).
+   */
+  received(): Buffer {
+    if (this.receivedLost) throw new Error('simulator: more than 32 MiB received since the last resetRecording(); the oldest bytes were let go');
+    return Buffer.concat(this.receivedChunks.flat());
   }
 
   /** Application bytes received on all connections (after TLS decryption) since the last reset. */
@@ -194,6 +255,11 @@ export class Simulator {
   resetRecording(): void {
     this.requests.length = 0;
     this.bytesReceived = 0;
+    this.receivedChunks = [];
+    this.receivedResets += 1;
+    this.receivedSize = 0;
+    this.receivedLost = false;
+    this.stats.encryptedLogins = 0;
     this.stats.logins = 0;
     this.stats.failedLogins = 0;
     this.stats.logouts = 0;
@@ -313,10 +379,17 @@ export class Simulator {
 
   private answer(req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, record: RecordedRequest): void {
     if (res.destroyed) return;
-    const result = this.dispatch(req, params);
-    record.success = result.success;
-    if (!result.success) record.code = result.code;
-    this.sendJson(res, result);
+    const done = (result: DsmResult): void => {
+      record.success = result.success;
+      if (!result.success) record.code = result.code;
+      if (!res.destroyed) this.sendJson(res, result);
+    };
+    const result = this.dispatch(req, params, record);
+    if (!(result instanceof Promise)) return done(result);
+    result.then(done, (e: unknown) => {
+      if (!this.quiet) process.stderr.write(`abm365-simulator: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      done(fail(100));
+    });
   }
 
   private sendJson(res: http.ServerResponse, result: DsmResult): void {
@@ -355,6 +428,8 @@ export class Simulator {
         const code = fault.code ?? 100;
         record.success = false;
         record.code = code;
+        // DSM has forgotten the session when it answers one of these: so does the simulator.
+        if (SESSION_ENDING_CODES.has(code)) this.auth.logout(record.params._sid ?? parseCookies(req.headers.cookie).id);
         this.sendJson(res, fail(code));
         return;
       }
@@ -364,12 +439,13 @@ export class Simulator {
   }
 
   /** One DSM call: API/method/version checks (101-104), then the API itself. */
-  private dispatch(req: http.IncomingMessage, params: Record<string, string>): DsmResult {
+  private dispatch(req: http.IncomingMessage, params: Record<string, string>, record: RecordedRequest): DsmResult | Promise<DsmResult> {
     const api = params.api;
     // UIConfig is fetched by DSM 7 clients with varying parameters: default to its one method.
     const method = params.method ?? (api === UICONFIG_API ? 'get' : undefined);
     if (!api || !method) return fail(101);
-    const desc = apiTable(this.abmInstalled)[api];
+    const table = apiTable(this.abmInstalled, this.encryption);
+    const desc = table[api];
     if (!desc) return fail(102);
     const version = params.version === undefined && api === UICONFIG_API ? 1 : asInt(params.version);
     if (params.version === undefined && api !== UICONFIG_API) return fail(101);
@@ -377,11 +453,14 @@ export class Simulator {
 
     switch (api) {
       case INFO_API:
-        return method === 'query' ? ok(infoQuery(apiTable(this.abmInstalled), params.query)) : fail(103);
+        return method === 'query' ? ok(infoQuery(table, params.query)) : fail(103);
+      case ENCRYPTION_API:
+        if (method !== 'getinfo') return fail(103);
+        return serverKey().then((key) => ok(getinfoData(key, this.serverTimes.issue(Math.floor(Date.now() / 1000)))));
       case UICONFIG_API:
         return method === 'get' ? ok({}, [`_SSID=${this.ssid}; path=/; HttpOnly`]) : fail(103);
       case AUTH_API:
-        return this.authCall(req, method, params, version);
+        return this.authCall(req, method, params, version, record);
       case ABM_API: {
         if (!isAbmMethod(method)) return fail(103);
         const session = this.session(req, params);
@@ -394,16 +473,24 @@ export class Simulator {
     }
   }
 
-  private authCall(req: http.IncomingMessage, method: string, params: Record<string, string>, version: number): DsmResult {
+  private authCall(req: http.IncomingMessage, method: string, params: Record<string, string>, version: number, record: RecordedRequest): DsmResult | Promise<DsmResult> {
     if (method === 'login') {
-      const answer = this.auth.login(params, clientIp(req.socket.remoteAddress), version);
-      if (answer.ok) {
-        this.stats.logins += 1;
-        return ok(answer.data, answer.cookies);
+      const ip = clientIp(req.socket.remoteAddress);
+      const cipher = this.encryption ? params[CIPHER_KEY] : undefined;
+      record.encrypted = cipher !== undefined;
+      if (cipher === undefined) {
+        record.loginParams = params;
+        return this.loginResult(this.auth.login(params, ip, version), false);
       }
-      this.stats.failedLogins += 1;
-      if (answer.code === 407) this.stats.blockedLogins += 1;
-      return fail(answer.code, answer.errors);
+      return serverKey().then((key) => {
+        const inner = decryptLoginField(cipher, key.privateKey);
+        // DSM cannot read the password of a login it cannot decrypt: a failed login.
+        if (this.auth.blockedIps.has(ip)) return this.loginResult({ ok: false, code: 407 }, true);
+        if (!inner.ok) return this.loginResult(this.auth.refuse(ip, 400), true);
+        record.loginParams = loginFields(params, inner.params);
+        if (!this.serverTimes.isRecent(inner.params[CIPHER_TOKEN], Math.floor(Date.now() / 1000))) return this.loginResult(this.auth.refuse(ip, 400), true);
+        return this.loginResult(this.auth.login(record.loginParams, ip, version), true);
+      });
     }
     if (method === 'logout') {
       this.auth.logout(params._sid ?? parseCookies(req.headers.cookie).id);
@@ -411,6 +498,17 @@ export class Simulator {
       return ok();
     }
     return fail(103);
+  }
+
+  private loginResult(answer: ReturnType<AuthState['login']>, encrypted: boolean): DsmResult {
+    if (answer.ok) {
+      this.stats.logins += 1;
+      if (encrypted) this.stats.encryptedLogins += 1;
+      return ok(answer.data, answer.cookies);
+    }
+    this.stats.failedLogins += 1;
+    if (answer.code === 407) this.stats.blockedLogins += 1;
+    return fail(answer.code, answer.errors);
   }
 
   private session(req: http.IncomingMessage, params: Record<string, string>): ReturnType<AuthState['resolve']> {
@@ -458,6 +556,14 @@ export class Simulator {
     }
     return reply(404, { success: false, error: 'unknown control endpoint' });
   }
+}
+
+/** The clear fields of an encrypted login with the decrypted ones over them (cipher fields left out). */
+export function loginFields(clear: Record<string, string>, decrypted: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { ...clear, ...decrypted };
+  delete out[CIPHER_KEY];
+  delete out[CIPHER_TOKEN];
+  return out;
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {

@@ -1,6 +1,7 @@
 // SYNO.API.Info: which APIs the simulated DSM 7 offers, at which path and versions.
 
 import { ABM_API } from './abm-api';
+import { ENCRYPTION_API } from './encryption';
 
 export interface ApiDesc {
   path: string;
@@ -13,13 +14,17 @@ export const INFO_API = 'SYNO.API.Info';
 export const AUTH_API = 'SYNO.API.Auth';
 export const UICONFIG_API = 'SYNO.API.Auth.UIConfig';
 
-/** The API table; ABM365 is listed only while the package is installed and running. */
-export function apiTable(abmInstalled: boolean): Record<string, ApiDesc> {
+/**
+ * The API table; ABM365 is listed only while the package is installed and running, and
+ * SYNO.API.Encryption unless the simulated NAS lacks it.
+ */
+export function apiTable(abmInstalled: boolean, encryption = true): Record<string, ApiDesc> {
   const table: Record<string, ApiDesc> = {
     [INFO_API]: { path: 'query.cgi', minVersion: 1, maxVersion: 1 },
     [AUTH_API]: { path: 'entry.cgi', minVersion: 1, maxVersion: 7 },
     [UICONFIG_API]: { path: 'entry.cgi', minVersion: 1, maxVersion: 1 },
   };
+  if (encryption) table[ENCRYPTION_API] = { path: 'encryption.cgi', minVersion: 1, maxVersion: 1 };
   if (abmInstalled) table[ABM_API] = { path: 'entry.cgi', minVersion: 1, maxVersion: 1 };
   return table;
 }

@@ -257,8 +257,11 @@ describe('simulator', function () {
       assert.ok(running.job_id > 0);
       assert.ok(running.progress_list.length > 0);
       assert.equal(running.task_execution_id, 2);
-      assert.ok(Math.abs(running.last_execution_time - Date.now() / 1000) < 5);
-      assert.equal((await generalLog(sim, s))[0].description, '[admin] ran backup task [test].');
+      // While it runs, last_execution_time and duration still describe the seed's run.
+      assert.equal(running.last_execution_time, 1733794235);
+      assert.equal(running.duration, 22553);
+      const ran = (await generalLog(sim, s))[0];
+      assert.equal(ran.description, '[admin] ran backup task [test].');
       // A second start while running changes nothing.
       assert.equal((await abm(sim, s, 'backup_task', { task_id: '1' })).success, true);
       assert.equal((await listTasks(sim, s)).tasks[0].job_id, running.job_id);
@@ -269,7 +272,9 @@ describe('simulator', function () {
       assert.deepEqual(done.progress_list, []);
       assert.equal(done.success_count, 4);
       assert.equal(done.task_status_error_code, 0);
-      assert.ok(done.duration >= 1);
+      // Run times from the end: the start is last_execution_time - duration (docs/protocol.md §7).
+      assert.ok(done.last_execution_time >= ran.timestamp);
+      assert.equal(done.last_execution_time - done.duration, ran.timestamp);
       assert.equal(done.processed_mail, 1);
       assert.equal(done.processed_group_mail, 0);
       const top = (await generalLog(sim, s))[0];
@@ -277,8 +282,10 @@ describe('simulator', function () {
       assert.equal(top.description, 'Backup task [test] completed.');
       assert.equal(top.log_type, 0);
       assert.equal(top.task_execution_id, 2);
+      assert.equal(top.timestamp, done.last_execution_time, 'the result line is written at the end');
       assert.equal(list.event_log[0].description, 'Backup task [test] completed.');
       assert.equal(list.event_log[0].task_execution_id, 2);
+      assert.equal((list.event_log[0] as { last_execution_time?: number }).last_execution_time, done.last_execution_time);
       const logs = ((await abm(sim, s, 'get_all_log', { task_id: '1' })).data as Logs<TaskLogEntry>).logs.filter((l) => l.task_execution_id === 2);
       assert.equal(logs.length, 7, 'one line per enabled service');
       assert.equal((await abm(sim, s, 'backup_task', { task_id: '42' })).error?.code, 120);
@@ -334,6 +341,10 @@ describe('simulator', function () {
       assert.equal(t.status, 1);
       assert.equal(t.job_id, 0);
       const logs = await generalLog(sim, s);
+      // A cancelled run ended too: its times replace the previous run's.
+      assert.equal(t.last_execution_time, logs[0].timestamp);
+      assert.equal(t.last_execution_time - t.duration, logs[2].timestamp);
+      assert.equal(logs[2].description, '[admin] ran backup task [test].');
       assert.equal(logs[0].description, 'Backup task [test] was canceled.');
       assert.equal(logs[0].category, 0);
       assert.equal(logs[0].log_type, 1);
@@ -487,13 +498,13 @@ describe('simulator', function () {
     it('matches api and method, counts times, and is driven over HTTP', async () => {
       sim = await Simulator.start();
       const s = await login(sim);
-      sim.faults.add({ kind: 'dsm-error', code: 106, api: 'SYNO.ActiveBackupOffice365', method: 'get_worker_count', times: 2 });
+      sim.faults.add({ kind: 'dsm-error', code: 117, api: 'SYNO.ActiveBackupOffice365', method: 'get_worker_count', times: 2 });
       assert.equal((await abm(sim, s, 'list_tasks')).success, true);
-      assert.equal((await abm(sim, s, 'get_worker_count')).error?.code, 106);
-      assert.equal((await abm(sim, s, 'get_worker_count')).error?.code, 106);
+      assert.equal((await abm(sim, s, 'get_worker_count')).error?.code, 117);
+      assert.equal((await abm(sim, s, 'get_worker_count')).error?.code, 117);
       assert.equal((await abm(sim, s, 'get_worker_count')).success, true);
-      sim.faults.add({ kind: 'dsm-error', code: 119, times: Infinity, method: 'list_tasks' });
-      for (let i = 0; i < 3; i++) assert.equal((await abm(sim, s, 'list_tasks')).error?.code, 119);
+      sim.faults.add({ kind: 'dsm-error', code: 117, times: Infinity, method: 'list_tasks' });
+      for (let i = 0; i < 3; i++) assert.equal((await abm(sim, s, 'list_tasks')).error?.code, 117);
       assert.equal((await send(sim, { path: '/__sim/clear-faults', body: '' })).status, 200);
       assert.equal((await abm(sim, s, 'list_tasks')).success, true);
       const added = await send(sim, { path: '/__sim/faults', body: JSON.stringify({ kind: 'html502', method: 'list_tasks' }), contentType: 'application/json' });
