@@ -8,14 +8,14 @@
 // work, alternated to cancel drift. Prints a table; with --json, one JSON object with every
 // figure as the last line. --profile <case> runs that case's "ours" part once more under the
 // V8 CPU profiler and prints where the time goes (the .cpuprofile is kept in the temp dir).
-// Cases: overhead, burst, fanin, biglog, longrun, load. Everything started is stopped.
+// Cases: overhead, flow, burst, fanin, biglog, longrun, load. Everything started is stopped.
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const ROOT = path.resolve(__dirname, '..');
-const CASES = ['overhead', 'burst', 'fanin', 'biglog', 'longrun', 'load'];
+const CASES = ['overhead', 'flow', 'burst', 'fanin', 'biglog', 'longrun', 'load'];
 
 function parseArgs(argv) {
   const opts = { json: false, cases: CASES, profile: undefined, https: false, quick: false, build: true };
@@ -93,6 +93,7 @@ let U;
 let R;
 let BareClient;
 let SimProcess;
+const nrHarness = () => require('./lib/nodered');
 
 // ---- cases --------------------------------------------------------------------------------
 
@@ -112,6 +113,9 @@ const N = {
   longrunWarm: opts.quick ? 1000 : 2000,
   longrunWindow: 16,
   loadRuns: opts.quick ? 1 : 3,
+  flowMsgs: opts.quick ? 400 : 2000,
+  flowBlock: 100,
+  flowWarm: opts.quick ? 100 : 300,
 };
 
 /**
@@ -286,6 +290,96 @@ async function caseOverhead(ctx) {
     ax.agent.destroy();
     await client.close();
   }
+}
+
+/** Runs the flow case's client process once; resolves with its { times, bytes }. */
+function runFlowClient(args) {
+  const { fork } = require('node:child_process');
+  const child = fork(path.join(__dirname, 'bench', 'flow-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  U.children.add(child);
+  return new Promise((resolve, reject) => {
+    let answer;
+    child.on('message', (m) => {
+      if (m && m.cmd === 'cpu') {
+        // CPU (us) of this process (Node-RED) and of the simulator, for the client's accounting.
+        const own = process.cpuUsage();
+        args.sim.call('cpu').then((s) => child.send({ cpuOf: m.id, cpu: { nodeRed: own.user + own.system, simulator: s.user + s.system } }));
+      } else answer = m;
+    });
+    child.once('exit', (code) => {
+      U.children.delete(child);
+      if (answer && answer.ok) resolve(answer.result);
+      else reject(new Error(`flow client: ${answer ? answer.error : `exited with ${code} before answering`}`));
+    });
+    child.send({ cmd: 'run', ...args, sim: undefined });
+  });
+}
+
+/**
+ * The user's flow, timed from a separate client process over keep-alive HTTP:
+ *   flow     http in -> ABM365 query (tasks) -> http response
+ *   http     http in -> http response (the same Node-RED, nothing between)
+ *   fn       http in -> function (return msg) -> http response: one core node between
+ *   payload  http in -> function (payload = the flow's own answer, held) -> http response:
+ *            the flow's response body without the NAS
+ *   bare     the bare keep-alive client's list_tasks against the simulator
+ * So flow - http = (the query node in the flow, NAS round trip included) + (the bigger
+ * response: payload - fn), and the query node's share compares with bare.
+ */
+async function caseFlow(ctx) {
+  const { rt, sim } = ctx;
+  const nodes = (payloadInit) => [
+    R.nasNode('nas-w', sim.url),
+    R.httpIn('in-http', '/bench/http', [['res-http']]),
+    R.httpResponse('res-http'),
+    R.httpIn('in-flow', '/bench/flow', [['q-w']]),
+    R.flowNode('abm365-query', 'q-w', 'nas-w', { operation: 'tasks' }, [['res-flow']]),
+    R.httpResponse('res-flow'),
+    R.httpIn('in-fn', '/bench/fn', [['fn-w']]),
+    R.fn('fn-w', 'return msg;', [['res-fn']]),
+    R.httpResponse('res-fn'),
+    R.httpIn('in-payload', '/bench/payload', [['pl-w']]),
+    R.fn('pl-w', "msg.payload = context.get('answer'); return msg;", [['res-pl']], payloadInit),
+    R.httpResponse('res-pl'),
+    ...R.catchAll('catch-w', 'err-w'),
+  ];
+  await rt.deploy(nodes(''));
+  // The payload variant answers what the flow answers (read once through the flow itself).
+  const first = await nrHarness().request('GET', `${rt.url}/bench/flow`);
+  if (first.status !== 200 || !first.body || !Array.isArray(first.body.tasks)) throw new Error(`flow: GET /bench/flow answered HTTP ${first.status} ${first.text.slice(0, 200)}`);
+  await rt.deploy(nodes(`context.set('answer', ${first.text});`));
+  const errors = rt.sink('err-w');
+  const paths = { flow: '/bench/flow', http: '/bench/http', fn: '/bench/fn', payload: '/bench/payload' };
+  await U.fullGc(2);
+  const { times, bytes, cpu } = await runFlowClient({ sim, nodeRedUrl: rt.url, simUrl: sim.url, paths, warm: N.flowWarm, messages: N.flowMsgs, block: N.flowBlock });
+  if (errors.count) throw new Error(`flow: ${errors.count} errors reached the Catch node: ${errors.last.error && errors.last.error.message}`);
+  if (opts.profile === 'flow') {
+    // The Node-RED side (this process) while the client drives the flow alone.
+    await U.profile('flow', () => runFlowClient({ sim, nodeRedUrl: rt.url, simUrl: sim.url, paths: { flow: paths.flow }, warm: 0, messages: N.flowMsgs, block: N.flowBlock }));
+  }
+  await sim.reset();
+  const med = (n) => U.median(times[n]);
+  const p99 = (n) => U.percentile(times[n], 99);
+  const r = {
+    flow_ms: med('flow'),
+    flow_p99_ms: p99('flow'),
+    http_only_ms: med('http'),
+    http_only_p99_ms: p99('http'),
+    bare_ms: med('bare'),
+    bare_p99_ms: p99('bare'),
+    function_ms: med('fn'),
+    payload_ms: med('payload'),
+    body_bytes: bytes.flow,
+    messages: times.flow.length,
+    // CPU us per request, by process: { <variant>: { nodeRed, simulator, client } }.
+    cpu_us: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([p, us]) => [p, U.round(us, 1)]))])),
+  };
+  r.flow_overhead_ratio = (r.flow_ms - r.http_only_ms) / r.bare_ms;
+  // Split of flow - http: the response body (payload - fn) and the query node with its NAS call.
+  r.response_body_ms = r.payload_ms - r.function_ms;
+  r.query_node_ms = r.flow_ms - r.http_only_ms - r.response_body_ms;
+  r.function_hop_ms = r.function_ms - r.http_only_ms;
+  return r;
 }
 
 async function caseBurst(ctx) {
@@ -664,10 +758,50 @@ function report(res) {
       yes(o.ratio <= 1.5),
     ]);
     const x = (v) => `${fmt(v)} (${fmt(v / o.baseline_median_ms, 2)}x)`;
+    json.node_axios_ratio = U.round(o.ours_median_ms / o.axios_median_ms);
+    rows.push([
+      'node vs axios alone (same options)',
+      `node ${fmt(o.ours_median_ms)} ms`,
+      `axios ${fmt(o.axios_median_ms)} ms`,
+      fmt(o.ours_median_ms / o.axios_median_ms, 2),
+      'ratio <= 1.15',
+      yes(o.ours_median_ms / o.axios_median_ms <= 1.15),
+    ]);
     rows.push([
       '  layers (median ms, x bare)',
       `axios ${x(o.axios_median_ms)}, DsmClient.call ${x(o.client_median_ms)}, + listTasks/decorate ${x(o.decorated_median_ms)}, node ${x(o.ours_median_ms)}; a bare Node-RED hop ${fmt(o.nodered_hop_median_ms)}`,
       `bare ${fmt(o.baseline_median_ms)}`,
+      '',
+      '',
+      '',
+    ]);
+  }
+  const w = res.flow;
+  if (w) {
+    json.flow_ms = U.round(w.flow_ms);
+    json.flow_p99_ms = U.round(w.flow_p99_ms);
+    json.http_only_ms = U.round(w.http_only_ms);
+    json.http_only_p99_ms = U.round(w.http_only_p99_ms);
+    json.bare_ms = U.round(w.bare_ms);
+    json.bare_p99_ms = U.round(w.bare_p99_ms);
+    json.flow_overhead_ratio = U.round(w.flow_overhead_ratio);
+    json.flow_function_ms = U.round(w.function_ms);
+    json.flow_payload_ms = U.round(w.payload_ms);
+    json.flow_response_body_ms = U.round(w.response_body_ms);
+    json.flow_query_node_ms = U.round(w.query_node_ms);
+    json.flow_body_bytes = w.body_bytes;
+    rows.push([
+      `user's flow over HTTP (${w.messages} msgs)`,
+      `flow ${fmt(w.flow_ms)} ms (p99 ${fmt(w.flow_p99_ms)}) - http only ${fmt(w.http_only_ms)} ms (p99 ${fmt(w.http_only_p99_ms)})`,
+      `bare ${fmt(w.bare_ms)} ms (p99 ${fmt(w.bare_p99_ms)})`,
+      fmt(w.flow_overhead_ratio, 2),
+      '(flow - http) / bare <= 2',
+      yes(w.flow_overhead_ratio <= 2),
+    ]);
+    rows.push([
+      '  flow - http only, split (median ms)',
+      `query node with its NAS call ${fmt(w.query_node_ms)} (${fmt(w.query_node_ms / w.bare_ms, 2)}x bare), response body of ${w.body_bytes} bytes ${fmt(w.response_body_ms)}; a function node hop ${fmt(w.function_hop_ms)}`,
+      `bare ${fmt(w.bare_ms)}`,
       '',
       '',
       '',
@@ -799,7 +933,7 @@ async function main() {
     const sim = await SimProcess.start({ https: opts.https });
     cleanup.push(() => sim.stop());
     log(`simulator ${sim.url} (pid ${sim.child.pid})`);
-    const rt = await R.startRuntime();
+    const rt = await R.startRuntime({ listen: true });
     cleanup.push(() => rt.stop());
     log(`Node-RED ${rt.RED.version()} embedded, started in ${U.round(rt.startMs, 0)} ms`);
     const ctx = { rt, sim };
@@ -818,6 +952,7 @@ async function main() {
       }
     };
     await run('overhead', caseOverhead);
+    await run('flow', caseFlow);
     await run('burst', caseBurst);
     await run('fanin', caseFanin);
     await run('biglog', caseBiglog);

@@ -126,6 +126,7 @@ class Runtime {
       /* stopping anyway */
     }
     await this.RED.stop();
+    if (this.server.listening) this.server.closeAllConnections();
     await new Promise((r) => this.server.close(() => r()));
     if (this.ownsUserDir) fs.rmSync(this.userDir, { recursive: true, force: true });
   }
@@ -135,7 +136,7 @@ class Runtime {
  * Starts Node-RED in this process; resolves with the runtime and its start time (ms).
  * Without `userDir`, a temporary one with the package linked (`withPackage`), removed on stop.
  */
-async function startRuntime({ withPackage = true, settings = {}, userDir: given } = {}) {
+async function startRuntime({ withPackage = true, settings = {}, userDir: given, listen = false } = {}) {
   const userDir = given || makeUserDir(withPackage);
   const RED = require(defaultNodeRedPath());
   const server = http.createServer();
@@ -144,6 +145,12 @@ async function startRuntime({ withPackage = true, settings = {}, userDir: given 
   await RED.start();
   const rt = new Runtime(RED, server, userDir, !given);
   rt.startMs = performance.now() - t0;
+  if (listen) {
+    // The flows' http in nodes, on 127.0.0.1 (as red.js mounts RED.httpNode; no editor here).
+    server.on('request', RED.httpNode);
+    await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    rt.url = `http://127.0.0.1:${server.address().port}`;
+  }
   return rt;
 }
 
@@ -171,9 +178,22 @@ function junction(id) {
   return { id, type: 'junction', x: 0, y: 0, wires: [] };
 }
 
+/** Core nodes of Node-RED 4.1, with the properties the editor saves. */
+function httpIn(id, url, wires) {
+  return { id, type: 'http in', name: '', url, method: 'get', upload: false, swaggerDoc: '', x: 0, y: 0, wires };
+}
+
+function httpResponse(id) {
+  return { id, type: 'http response', name: '', statusCode: '', headers: {}, x: 0, y: 0, wires: [] };
+}
+
+function fn(id, func, wires, initialize = '') {
+  return { id, type: 'function', name: '', func, outputs: 1, timeout: 0, noerr: 0, initialize, finalize: '', libs: [], x: 0, y: 0, wires };
+}
+
 /** A catch node for the whole tab, into a junction: errors are counted, never lost. */
 function catchAll(id, sinkId) {
   return [{ id, type: 'catch', name: '', scope: null, uncaught: false, wires: [[sinkId]] }, junction(sinkId)];
 }
 
-module.exports = { startRuntime, makeUserDir, linkPackage, settingsFor, withDefaults, nasNode, flowNode, junction, catchAll, Sink, PACKAGE, TAB };
+module.exports = { startRuntime, makeUserDir, linkPackage, settingsFor, withDefaults, nasNode, flowNode, junction, catchAll, httpIn, httpResponse, fn, Sink, PACKAGE, TAB };

@@ -39,6 +39,7 @@ const commands = {
     return true;
   },
   memory: () => process.memoryUsage(),
+  cpu: () => process.cpuUsage(),
   stop: async () => {
     await sim.stop();
     return true;
