@@ -28,6 +28,8 @@ export interface TestNode extends EventEmitter {
 
 export interface SpyCall {
   args: unknown[];
+  /** The node the method was called on (the helper spies on the prototype every node shares). */
+  thisValue: unknown;
 }
 
 export interface SpyLike {
@@ -224,13 +226,15 @@ export function sleep(ms: number): Promise<void> {
 
 /** The last status object a node set. */
 export function lastStatus(node: TestNode): Record<string, unknown> | undefined {
-  const call = node.status.lastCall;
-  return call ? (call.args[0] as Record<string, unknown>) : undefined;
+  return statuses(node).at(-1);
 }
 
-/** Every status a node set, in order. */
+/** Every status a node set, in order (not those of other nodes: the spy is shared). */
 export function statuses(node: TestNode): Record<string, unknown>[] {
-  return node.status.getCalls().map((c) => c.args[0] as Record<string, unknown>);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0] as Record<string, unknown>);
 }
 
 /** Active timers of the process that keep it alive (unref'd ones are not counted). */
