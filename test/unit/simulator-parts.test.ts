@@ -2,12 +2,14 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
-import { decideOutcome, enabledServices, runCounts, runResultLine } from '../../src/simulator/abm-state';
+import { AbmState, decideOutcome, enabledServices, runCounts, runResultLine } from '../../src/simulator/abm-state';
 import { isIdleExpired, recentFailures, shouldBlock, type Session } from '../../src/simulator/auth';
 import { derLength, derTime, integer, makeSelfSigned, oid, subjectAltName } from '../../src/simulator/cert';
 import { parseArgs } from '../../src/simulator/cli';
 import { envelopeJson, fail, ok } from '../../src/simulator/envelope';
-import { faultMatches, parseFaultSpec } from '../../src/simulator/faults';
+import { SERVER_TIME_TTL_SECONDS, ServerTimes, unpadPkcs1v15 } from '../../src/simulator/encryption';
+import { FaultControl, faultMatches, parseFaultSpec } from '../../src/simulator/faults';
+import { loginFields } from '../../src/simulator';
 import { infoQuery, apiTable } from '../../src/simulator/info';
 import { decodeForm, mergeParams, parseCookies, parseWebapiPath, rawQueryOf } from '../../src/simulator/request';
 import { seedTaskEntry, seedTaskInfo } from '../../src/simulator/seed';
@@ -96,6 +98,49 @@ describe('simulator parts', () => {
       assert.equal(counts.drive.error, 0);
       assert.equal(counts.group_mail.processed, 0);
     });
+
+    it('sets last_execution_time (the end) and duration when a run ends, not while it runs', () => {
+      let nowMs = 1_800_000_000_300;
+      const abm = new AbmState({ runSeconds: 3600, now: () => nowMs });
+      try {
+        assert.equal(abm.startRun(1), true);
+        const ranAt = abm.generalLog[0].timestamp;
+        assert.equal(ranAt, 1_800_000_000);
+        nowMs += 22_553_400; // the seed's run length, and a bit
+        const running = abm.task(1);
+        assert.deepEqual([running?.last_execution_time, running?.duration], [1733794235, 22553], 'the previous run, unchanged while running');
+        abm.finishRun(1, 'success');
+        const t = abm.task(1);
+        assert.equal(t?.last_execution_time, 1_800_022_553);
+        assert.equal(t?.duration, 22553);
+        assert.equal((t?.last_execution_time ?? 0) - (t?.duration ?? 0), ranAt, 'start = last_execution_time - duration');
+        assert.equal(abm.generalLog[0].description, 'Backup task [test] completed.');
+        assert.equal(abm.generalLog[0].timestamp, 1_800_022_553);
+        assert.equal(abm.eventLog[0].last_execution_time, 1_800_022_553);
+        // A cancelled run ended too: its times replace the previous ones.
+        nowMs += 60_000;
+        abm.startRun(1);
+        const job = abm.task(1)?.job_id ?? 0;
+        nowMs += 7_000;
+        assert.equal(abm.cancelRun(1, job), true);
+        assert.deepEqual([abm.task(1)?.last_execution_time, abm.task(1)?.duration], [1_800_022_620, 7]);
+        // A run within one second lasts 0 s: still start = end - duration.
+        abm.startRun(1);
+        nowMs += 200;
+        abm.finishRun(1);
+        assert.deepEqual([abm.task(1)?.last_execution_time, abm.task(1)?.duration], [1_800_022_620, 0]);
+      } finally {
+        abm.dispose();
+      }
+    });
+
+    it('gives the demo tasks past runs whose start is last_execution_time - duration', () => {
+      const abm = new AbmState({ tasks: 'demo', now: () => 1_800_000_000_000 });
+      for (const t of abm.tasks) {
+        const ran = abm.generalLog.filter((l) => l.task_id === t.task_id && l.description.startsWith('[admin] ran backup task'))[0];
+        assert.equal(t.last_execution_time - t.duration, ran.timestamp, t.task_name);
+      }
+    });
   });
 
   describe('task settings', () => {
@@ -139,6 +184,47 @@ describe('simulator parts', () => {
       assert.equal(faultMatches({ kind: 'drop', api: 'A', method: 'x' }, 'A', 'm'), false);
       assert.equal(faultMatches({ kind: 'drop' }, undefined, undefined), true);
     });
+
+    it('keeps the login quirks apart from the faults that answer instead of DSM', () => {
+      const faults = new FaultControl(() => undefined);
+      assert.deepEqual(parseFaultSpec({ kind: 'session-drops', times: 2 }), { kind: 'session-drops', times: 2 });
+      faults.add({ kind: 'session-drops', times: 2 });
+      faults.add({ kind: 'empty-device-token' });
+      assert.equal(faults.take('SYNO.API.Auth', 'login'), undefined, 'a quirk never answers in place of DSM');
+      assert.equal(faults.takeQuirk('empty-device-token'), true);
+      assert.equal(faults.takeQuirk('empty-device-token'), false);
+      assert.equal(faults.takeQuirk('session-drops'), true);
+      assert.equal(faults.takeQuirk('session-drops'), true);
+      assert.equal(faults.takeQuirk('session-drops'), false);
+      assert.deepEqual(faults.pending(), []);
+    });
+  });
+
+  describe('encrypted login', () => {
+    it('unpads PKCS#1 v1.5 encryption blocks and refuses anything else', () => {
+      const block = Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(8, 0xaa), Buffer.from([0]), Buffer.from('secret')]);
+      assert.equal(unpadPkcs1v15(block)?.toString(), 'secret');
+      assert.equal(unpadPkcs1v15(Buffer.concat([Buffer.from([0, 1]), block.subarray(2)])), undefined, 'a signature block');
+      assert.equal(unpadPkcs1v15(Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(7, 0xaa), Buffer.from([0]), Buffer.from('secret')])), undefined, 'padding under 8 bytes');
+      assert.equal(unpadPkcs1v15(Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(20, 0xaa)])), undefined, 'no separator');
+      assert.equal(unpadPkcs1v15(Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(9, 0xaa), Buffer.from([0])]))?.length, 0);
+    });
+
+    it('accepts as cipher token only a server_time it handed out, and only while recent', () => {
+      const times = new ServerTimes();
+      const t = times.issue(1_800_000_000);
+      assert.equal(times.isRecent(String(t), t + 5), true);
+      assert.equal(times.isRecent(String(t + 1), t + 5), false, 'never handed out');
+      assert.equal(times.isRecent(String(t), t + SERVER_TIME_TTL_SECONDS + 1), false, 'too old');
+      assert.equal(times.isRecent(`${t}.0`, t), false);
+      assert.equal(times.isRecent(undefined, t), false);
+    });
+
+    it('reads an encrypted login as the clear fields with the decrypted ones over them, cipher fields left out', () => {
+      const clear = { api: 'SYNO.API.Auth', version: '7', method: 'login', enable_syno_token: 'yes', __cIpHeRtExT: '{}' };
+      const inner = { account: 'admin', passwd: 'pw', __cIpHeRtOkEn: '1', method: 'login' };
+      assert.deepEqual(loginFields(clear, inner), { api: 'SYNO.API.Auth', version: '7', method: 'login', enable_syno_token: 'yes', account: 'admin', passwd: 'pw' });
+    });
   });
 
   describe('CLI', () => {
@@ -152,6 +238,7 @@ describe('simulator parts', () => {
       assert.ok('error' in parseArgs(['--tasks', 'many']));
       assert.ok('error' in parseArgs(['--what']));
       assert.ok('help' in parseArgs(['--help']));
+      assert.deepEqual(parseArgs(['--no-encryption']), { options: { port: 5001, encryption: false } });
     });
 
     it('starts, prints the address and fingerprint but never the password, and stops on SIGTERM', async function () {

@@ -3,7 +3,8 @@ import { X509Certificate } from 'node:crypto';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Simulator } from '../../src/simulator';
+import { cipherFieldValue, encryptLoginFields } from '../../src/dsm/encryption';
+import { Simulator, encryptionKey } from '../../src/simulator';
 import type { GeneralLogEntry, TaskEntry, TaskInfo, TaskLogEntry, WorkerCounts } from '../../src/abm/types';
 import { abm, dsm, encodeParams, login, send, sleep, waitFor, type SimSession } from '../support/simulator-helpers';
 
@@ -18,6 +19,22 @@ async function listTasks(sim: Simulator, s: SimSession): Promise<{ tasks: TaskEn
 async function generalLog(sim: Simulator, s: SimSession, params: Record<string, string> = {}): Promise<GeneralLogEntry[]> {
   const r = await abm(sim, s, 'get_general_log', params);
   return (r.data as Logs<GeneralLogEntry>).logs;
+}
+
+type Getinfo = { public_key: string; cipherkey: string; ciphertoken: string; server_time: number };
+
+async function getinfo(sim: Simulator, path = '/webapi/encryption.cgi'): Promise<Getinfo> {
+  const r = await dsm(sim, { api: 'SYNO.API.Encryption', version: '1', method: 'getinfo', format: 'module' }, { path });
+  assert.equal(r.success, true, JSON.stringify(r));
+  return r.data as unknown as Getinfo;
+}
+
+/** An encrypted login as docs/protocol.md §2 describes it: inner params with the cipher token, one JSON field outside. */
+async function encryptedLogin(sim: Simulator, inner: Record<string, string>, info?: Getinfo, outer: Record<string, string> = {}): Promise<{ success: boolean; data?: Record<string, unknown>; error?: { code: number } }> {
+  const g = info ?? (await getinfo(sim));
+  const plain = new URLSearchParams({ ...inner, [g.ciphertoken]: String(g.server_time) }).toString();
+  const field = cipherFieldValue(encryptLoginFields(plain, g.public_key));
+  return dsm(sim, { api: 'SYNO.API.Auth', version: '7', method: 'login', enable_syno_token: 'yes', ...outer, [g.cipherkey]: field }, { post: true });
 }
 
 async function taskInfo(sim: Simulator, s: SimSession, id = 1): Promise<TaskInfo> {
@@ -518,6 +535,170 @@ describe('simulator', function () {
       await send(sim, { path: '/__sim/reset-recording', body: '' });
       assert.equal(sim.requests.length, 0);
       assert.equal(sim.stats.logins, 0);
+    });
+  });
+
+  describe('encrypted login (SYNO.API.Encryption)', function () {
+    // The first getinfo of the process may wait for the 4096-bit key.
+    this.timeout(60000);
+    before(async () => {
+      await encryptionKey();
+    });
+
+    it('is listed by discovery on query.cgi and entry.cgi, and getinfo hands out the shared 4096-bit key', async () => {
+      sim = await Simulator.start({ quiet: true });
+      const want = { path: 'encryption.cgi', minVersion: 1, maxVersion: 1 };
+      const all = await dsm(sim, { api: 'SYNO.API.Info', version: '1', method: 'query', query: 'all' }, { path: '/webapi/query.cgi' });
+      assert.deepEqual(all.data?.['SYNO.API.Encryption'], want);
+      const asked = await dsm(sim, { api: 'SYNO.API.Info', version: '1', method: 'query', query: 'SYNO.API.Auth,SYNO.API.Encryption' }, { path: '/webapi/entry.cgi' });
+      assert.deepEqual(asked.data?.['SYNO.API.Encryption'], want);
+      const g = await getinfo(sim);
+      assert.equal(g.cipherkey, '__cIpHeRtExT');
+      assert.equal(g.ciphertoken, '__cIpHeRtOkEn');
+      assert.match(g.public_key, /^[0-9a-f]{1024}$/, '4096-bit modulus in hex');
+      assert.ok(Math.abs(g.server_time - Date.now() / 1000) < 5);
+      const other = await Simulator.start({ quiet: true });
+      try {
+        assert.equal((await getinfo(other)).public_key, g.public_key, 'one key per process');
+      } finally {
+        await other.stop();
+      }
+      assert.equal((await dsm(sim, { api: 'SYNO.API.Encryption', version: '1', method: 'getInfo' })).error?.code, 103);
+      assert.equal((await dsm(sim, { api: 'SYNO.API.Encryption', version: '2', method: 'getinfo' })).error?.code, 104);
+    });
+
+    it("accepts the reference client's 501-character passphrase, records the login as encrypted, and never sees the password in clear", async () => {
+      const password = 'S3cret pass&=%+#é';
+      sim = await Simulator.start({ quiet: true, password });
+      const r = await encryptedLogin(sim, { account: 'admin', passwd: password, session: 'webui', format: 'sid' });
+      assert.equal(r.success, true, JSON.stringify(r));
+      assert.ok(r.data?.synotoken, 'the clear enable_syno_token applies');
+      const s = { sid: String(r.data?.sid), synotoken: String(r.data?.synotoken) };
+      assert.equal((await abm(sim, s, 'list_tasks')).success, true);
+      const [req] = sim.loginRequests();
+      assert.equal(req.encrypted, true);
+      assert.equal(req.loginParams?.passwd, password);
+      assert.equal(req.loginParams?.account, 'admin');
+      assert.equal(req.loginParams?.__cIpHeRtOkEn, undefined);
+      assert.equal(req.params.passwd, undefined);
+      assert.equal(sim.stats.encryptedLogins, 1);
+      assert.equal(sim.stats.logins, 1);
+      const received = sim.received().toString('latin1');
+      assert.ok(received.includes('__cIpHeRtExT='));
+      for (const form of [password, encodeURIComponent(password), new URLSearchParams({ p: password }).toString().slice(2)]) {
+        assert.ok(!received.includes(form), 'the password in no form among the bytes received');
+      }
+      // Plain logins keep working beside it.
+      assert.equal((await login(sim, 'admin', password)).sid.length > 0, true);
+      assert.equal(sim.loginRequests()[1].encrypted, false);
+      assert.equal(sim.loginRequests()[1].loginParams?.passwd, password);
+    });
+
+    it('pairs a 2-step account and logs in with its device token, encrypted', async () => {
+      sim = await Simulator.start({ quiet: true, accounts: [{ username: 'otp', password: 'pw', otp: '012345' }] });
+      const base = { account: 'otp', passwd: 'pw', session: 'x' };
+      assert.equal((await encryptedLogin(sim, base)).error?.code, 403);
+      const paired = await encryptedLogin(sim, { ...base, otp_code: '012345', enable_device_token: 'yes', device_name: 'node-red-abm365' });
+      const token = String(paired.data?.device_id);
+      assert.ok(token.length > 20);
+      assert.equal((await encryptedLogin(sim, { ...base, device_id: token, device_name: 'node-red-abm365', format: 'sid' })).success, true);
+      assert.ok(!sim.received().toString('latin1').includes(token), 'the device token never crossed in clear');
+    });
+
+    it('refuses with 400 (a failed login, toward Auto Block) what it cannot decrypt or a stale cipher token', async () => {
+      sim = await Simulator.start({ quiet: true, blockAfter: 3 });
+      const g = await getinfo(sim);
+      const good = { account: 'admin', passwd: 'synology' };
+      assert.equal((await encryptedLogin(sim, good, { ...g, server_time: g.server_time - 1 })).error?.code, 400, 'a server_time never handed out');
+      const garbage = await dsm(sim, { api: 'SYNO.API.Auth', version: '7', method: 'login', __cIpHeRtExT: '{"rsa": "AAAA", "aes": "U2FsdGVkX18="}' }, { post: true });
+      assert.equal(garbage.error?.code, 400);
+      assert.equal(sim.loginRequests()[1].encrypted, true);
+      assert.equal(sim.loginRequests()[1].loginParams, undefined);
+      assert.equal(sim.stats.failedLogins, 2);
+      assert.equal((await encryptedLogin(sim, { ...good, passwd: 'wrong' }, g)).error?.code, 400);
+      assert.equal((await encryptedLogin(sim, good, g)).error?.code, 407, 'blocked after 3 failures, encrypted or not');
+    });
+
+    it('without SYNO.API.Encryption (encryption: false): not listed, getinfo 102, a cipher field is not read', async () => {
+      const g = await getinfo((sim = await Simulator.start({ quiet: true })));
+      await sim.stop();
+      sim = await Simulator.start({ quiet: true, encryption: false });
+      const all = await dsm(sim, { api: 'SYNO.API.Info', version: '1', method: 'query', query: 'all' });
+      assert.equal(all.data?.['SYNO.API.Encryption'], undefined);
+      assert.equal((await dsm(sim, { api: 'SYNO.API.Encryption', version: '1', method: 'getinfo' })).error?.code, 102);
+      assert.equal((await encryptedLogin(sim, { account: 'admin', passwd: 'synology' }, g)).error?.code, 400);
+      assert.equal(sim.loginRequests()[0].encrypted, false);
+      assert.equal((await login(sim)).sid.length > 0, true);
+    });
+  });
+
+  describe('every byte received', () => {
+    for (const tls of [false, true]) {
+      it(`keeps request lines, headers and bodies ${tls ? 'after TLS decryption' : 'over HTTP'}, until resetRecording`, async () => {
+        sim = await Simulator.start({ quiet: true, https: tls });
+        await send(sim, { query: 'api=SYNO.API.Info&version=1&method=query', headers: { 'X-Probe': 'header-mark' } });
+        await send(sim, { body: 'api=SYNO.API.Auth&version=7&method=login&account=admin&passwd=body-mark' });
+        const text = sim.received().toString('latin1');
+        assert.ok(text.includes('GET /webapi/entry.cgi?api=SYNO.API.Info&version=1&method=query HTTP/1.1\r\n'));
+        assert.ok(/x-probe: header-mark/i.test(text));
+        assert.ok(text.endsWith('passwd=body-mark'));
+        assert.equal(sim.received().length, sim.bytesReceived);
+        sim.resetRecording();
+        assert.equal(sim.received().length, 0);
+        await send(sim, { query: 'api=SYNO.API.Info&version=1&method=query' });
+        assert.ok(sim.received().toString('latin1').startsWith('GET /webapi/entry.cgi?'));
+      });
+    }
+  });
+
+  describe('DSM quirks', () => {
+    it('dsm-error 107 and 150 end the session sent along, as DSM does', async () => {
+      sim = await Simulator.start({ quiet: true });
+      for (const code of [107, 150]) {
+        const s = await login(sim);
+        sim.faults.add({ kind: 'dsm-error', code, api: 'SYNO.ActiveBackupOffice365' });
+        assert.equal((await abm(sim, s, 'list_tasks')).error?.code, code);
+        assert.equal((await abm(sim, s, 'list_tasks')).error?.code, 119, 'the old sid is gone');
+        assert.equal((await abm(sim, await login(sim), 'list_tasks')).success, true);
+      }
+      const s = await login(sim);
+      sim.faults.add({ kind: 'dsm-error', code: 117 });
+      assert.equal((await abm(sim, s, 'list_tasks')).error?.code, 117);
+      assert.equal((await abm(sim, s, 'list_tasks')).success, true, '117 (busy) leaves the session alone');
+    });
+
+    it('session-drops: each of the next N sessions answers 119 to its first call and is gone', async () => {
+      sim = await Simulator.start({ quiet: true });
+      const posted = await send(sim, { path: '/__sim/faults', body: JSON.stringify({ kind: 'session-drops', times: 2 }), contentType: 'application/json' });
+      assert.equal(posted.status, 200);
+      assert.equal((await dsm(sim, { api: 'SYNO.API.Info', version: '1', method: 'query' })).success, true, 'other calls pass');
+      for (let i = 0; i < 2; i++) {
+        const s = await login(sim, 'admin', 'synology', { enable_syno_token: 'yes' });
+        assert.equal((await abm(sim, s, 'list_tasks')).error?.code, 119);
+        assert.equal((await abm(sim, s, 'get_worker_count')).error?.code, 119);
+      }
+      const s = await login(sim);
+      assert.equal((await abm(sim, s, 'list_tasks')).success, true);
+      assert.equal((await abm(sim, s, 'list_tasks')).success, true);
+      assert.equal(sim.stats.logins, 3);
+    });
+
+    it('empty-device-token: a pairing login succeeds with device_id "" and did "", and no token is kept', async () => {
+      sim = await Simulator.start({ quiet: true, accounts: [{ username: 'otp', password: 'pw', otp: '012345' }] });
+      const pairing = { api: 'SYNO.API.Auth', version: '7', method: 'login', account: 'otp', passwd: 'pw', session: 'x', otp_code: '012345', enable_device_token: 'yes', device_name: 'nr' };
+      sim.faults.add({ kind: 'empty-device-token' });
+      assert.equal((await login(sim)).sid.length > 0, true, 'a login that does not pair leaves the quirk pending');
+      const empty = await dsm(sim, pairing, { post: true });
+      assert.equal(empty.success, true);
+      assert.equal(empty.data?.device_id, '');
+      assert.equal(empty.data?.did, '');
+      assert.equal(sim.auth.devices.size, 0);
+      assert.equal((await dsm(sim, { ...pairing, otp_code: '', enable_device_token: 'no', device_id: '' }, { post: true })).error?.code, 403, 'an empty token logs nobody in');
+      const real = await dsm(sim, pairing, { post: true });
+      assert.ok(String(real.data?.device_id).length > 20, 'the next pairing gets a token');
+      sim.faults.add({ kind: 'empty-device-token' });
+      const v6 = await dsm(sim, { ...pairing, version: '6' }, { post: true });
+      assert.deepEqual([v6.data?.did, v6.data?.device_id], ['', undefined]);
     });
   });
 
