@@ -1,11 +1,12 @@
 // Event derivation: previous snapshot + new snapshot + memory -> events and the new memory.
 // Pure functions, no I/O and no clock of their own (time comes from the snapshot).
 //
-// How runs are told apart: list_tasks shows only each task's latest run. Its start
-// (last_execution_time) is the run's identity, helped by task_execution_id where DSM gives one
-// (two runs started within one second). Memory keeps, per task, the last run whose end was
-// reported; a visible, idle run that is newer, or a run seen running whose task is idle again,
-// has ended and is reported once. A run's result line (general-log category 0, or list_tasks'
+// How runs are told apart: list_tasks shows only each task's latest finished run, by its end
+// (last_execution_time) and length (duration), so it started at last_execution_time - duration
+// (docs/protocol.md §7); during a run both still describe the previous one. The end is the
+// run's identity, helped by task_execution_id where DSM gives one. Memory keeps, per task, the
+// last run whose end was reported; a visible, idle run that is newer, or a run seen running
+// whose task is idle again, has ended and is reported once. A run's result line (general-log category 0, or list_tasks'
 // event_log) gives cancelled and partial results, the time it ended, and reveals a run that
 // ended unseen while the task already runs again.
 //
@@ -53,8 +54,15 @@ function taskId(task: { task_id?: unknown }): number {
   return toNumber(task.task_id, Number.NaN);
 }
 
-function startOf(task: TaskEntry): number {
+/** End of the task's last finished run (last_execution_time), 0 when it never ran. */
+function endOf(task: TaskEntry): number {
   return toNumber(task.last_execution_time, 0);
+}
+
+/** Start of the task's last finished run: its end minus its duration (docs/protocol.md §7). */
+function startOf(task: TaskEntry): number {
+  const end = endOf(task);
+  return end > 0 ? Math.max(0, end - toNumber(task.duration, 0)) : 0;
 }
 
 function executionOf(x: { task_execution_id?: unknown }): number {
@@ -133,27 +141,52 @@ function visibleRunLine(task: TaskEntry, snapshot: Snapshot, entry?: TaskRunMemo
   return newest(candidates, (l) => {
     let s = 0;
     if (exec > 0 && executionOf(l) === exec) s += 2;
-    const lineStart = (l as { last_execution_time?: unknown }).last_execution_time;
-    if (lineStart !== undefined && toNumber(lineStart, Number.NaN) === start) s += 1;
+    const lineEnd = lineEndOf(l);
+    if (lineEnd !== undefined && Math.abs(lineEnd - endOf(task)) <= LINE_SLACK_S) s += 1;
     return s;
   });
 }
 
-/** The result line of the run that came before `task`'s current one (for a baseline). */
+/**
+ * The result line of the run that came before `task`'s current one (for a baseline of a running
+ * task): not of the running execution, and not after the last finished run's end (+ slack).
+ */
 function previousRunLine(task: TaskEntry, snapshot: Snapshot): ResultSource | undefined {
   const exec = executionOf(task);
-  const start = startOf(task);
+  const end = endOf(task);
   return newest(
     resultLines(snapshot, taskId(task)).filter((l) => {
       const le = executionOf(l);
       if (le > 0 && exec > 0) return le !== exec;
-      return timeOf(l) < start;
+      return timeOf(l) <= end + LINE_SLACK_S;
     }),
   );
 }
 
-/** The start of a result line's run where the line says so (event_log lines carry last_execution_time). */
-function lineStartOf(line: ResultSource): number | undefined {
+const RAN_LINE = /\bran backup task\b/i;
+
+/** The newest "ran backup task" line time of the task within [from, until], if the snapshot has one. */
+function ranLineTime(task: TaskEntry, snapshot: Snapshot, from: number, until: number): number | undefined {
+  let best: number | undefined;
+  for (const l of snapshot.logs) {
+    if (taskId(l) !== taskId(task) || toNumber(l.category, Number.NaN) !== 3 || !RAN_LINE.test(l.description)) continue;
+    const t = timeOf(l);
+    if (t >= from && t <= until && (best === undefined || t > best)) best = t;
+  }
+  return best;
+}
+
+/**
+ * Best known start of the run a task has in progress (list_tasks does not show it): the newest
+ * "ran backup task" line of the task since the previous run's end, else the poll's time.
+ */
+function runningStart(task: TaskEntry, snapshot: Snapshot, previousEnd: number): number {
+  const at = Math.floor(snapshot.at / 1000);
+  return ranLineTime(task, snapshot, previousEnd, at) ?? at;
+}
+
+/** The end of a result line's run where the line says so (event_log lines carry last_execution_time). */
+function lineEndOf(line: ResultSource): number | undefined {
   const raw = (line as { last_execution_time?: unknown }).last_execution_time;
   if (raw === undefined) return undefined;
   const n = toNumber(raw, Number.NaN);
@@ -165,8 +198,8 @@ function isVisibleRunLine(line: ResultSource, task: TaskEntry): boolean {
   const exec = executionOf(task);
   const le = executionOf(line);
   if (le > 0 && exec > 0) return le === exec;
-  const ls = lineStartOf(line);
-  if (ls !== undefined) return ls === startOf(task);
+  const lineEnd = lineEndOf(line);
+  if (lineEnd !== undefined) return Math.abs(lineEnd - endOf(task)) <= LINE_SLACK_S;
   return timeOf(line) >= startOf(task) - LINE_SLACK_S;
 }
 
@@ -174,10 +207,10 @@ function isVisibleRunLine(line: ResultSource, task: TaskEntry): boolean {
  * The result lines of every run that ended unseen since the one remembered (they started and
  * ended between two polls, or while the NAS or the flow was down), oldest first, one per run:
  * the general log and event_log hold the same line, and the event_log copy, which names the
- * run's start, is kept. `exclude` leaves out the line of the run the task shows now.
+ * run's end, is kept. `exclude` leaves out the line of the run the task shows now.
  */
 function missedRunLines(task: TaskEntry, snapshot: Snapshot, entry: TaskRunMemory, exclude: (l: ResultSource) => boolean): ResultSource[] {
-  const from = (entry.running_since ?? entry.started_at) - LINE_SLACK_S;
+  const from = (entry.running_since ?? entry.last_execution_time ?? entry.started_at) - LINE_SLACK_S;
   // After the last reported run's own line; when its end was only computed (start + duration)
   // and no run was seen since, clear of it by some slack, in case its line comes late.
   let after = -Infinity;
@@ -195,7 +228,7 @@ function missedRunLines(task: TaskEntry, snapshot: Snapshot, entry: TaskRunMemor
     const key = resultKey(l);
     if ((entry.line !== undefined && key === entry.line) || exclude(l)) continue;
     const seen = byKey.get(key);
-    if (seen === undefined || (lineStartOf(seen) === undefined && lineStartOf(l) !== undefined)) byKey.set(key, l);
+    if (seen === undefined || (lineEndOf(seen) === undefined && lineEndOf(l) !== undefined)) byKey.set(key, l);
   }
   return [...byKey.values()].sort((a, b) => timeOf(a) - timeOf(b) || executionOf(a) - executionOf(b));
 }
@@ -219,16 +252,14 @@ function lineResult(line: ResultSource): FinishedResult {
 
 /** The end of the task's visible run, as the backup node's output 2 and the events carry it. */
 export function runEndPayload(task: TaskEntry, line?: ResultSource): RunEndPayload {
-  const start = startOf(task);
-  const duration = toNumber(task.duration, 0);
   const counts = runCounts(task);
   return {
     task_id: taskId(task),
     task_name: taskName(task),
     result: finishedResult(task, line),
-    started_at: start,
-    ended_at: line !== undefined ? timeOf(line) : start + duration,
-    duration,
+    started_at: startOf(task),
+    ended_at: endOf(task),
+    duration: toNumber(task.duration, 0),
     errors: counts.errors,
     warnings: counts.warnings,
     services: counts.services,
@@ -284,10 +315,20 @@ type Happening =
 
 function remember(
   entry: TaskRunMemory,
-  run: { started_at: number; execution_id: number; ended_at: number; result: FinishedResult; reason: string | null; line?: ResultSource },
+  run: {
+    started_at: number;
+    /** The run's last_execution_time, where list_tasks showed it. */
+    end_marker?: number;
+    execution_id: number;
+    ended_at: number;
+    result: FinishedResult;
+    reason: string | null;
+    line?: ResultSource;
+  },
   options: MonitorOptions,
 ): void {
   entry.started_at = Math.max(entry.started_at, run.started_at);
+  if (run.end_marker !== undefined) entry.last_execution_time = Math.max(entry.last_execution_time ?? 0, run.end_marker);
   if (run.execution_id > 0) entry.execution_id = run.execution_id;
   else delete entry.execution_id;
   entry.ended_at = run.ended_at;
@@ -296,6 +337,8 @@ function remember(
   if (run.line !== undefined) entry.line = resultKey(run.line);
   else delete entry.line;
   delete entry.running_since;
+  delete entry.running_start;
+  delete entry.running_execution_id;
   if (isGood(run.result, options) && (entry.last_success === undefined || run.ended_at > entry.last_success)) {
     entry.last_success = run.ended_at;
   }
@@ -304,11 +347,14 @@ function remember(
 /** Memory for a task seen for the first time: its current state is known, nothing is reported. */
 function baselineEntry(task: TaskEntry, snapshot: Snapshot, options: MonitorOptions): TaskRunMemory {
   const start = startOf(task);
-  const entry: TaskRunMemory = { started_at: start, attention: toNumber(task.attention_count, 0) };
+  const end = endOf(task);
+  const entry: TaskRunMemory = { started_at: start, last_execution_time: end, attention: toNumber(task.attention_count, 0) };
   const exec = executionOf(task);
   if (exec > 0) entry.execution_id = exec;
   if (isRunning(task)) {
-    entry.running_since = start;
+    entry.running_since = end;
+    entry.running_start = runningStart(task, snapshot, end);
+    if (exec > 0) entry.running_execution_id = exec;
     const before = previousRunLine(task, snapshot);
     if (before !== undefined) {
       const result = lineResult(before);
@@ -317,7 +363,7 @@ function baselineEntry(task: TaskEntry, snapshot: Snapshot, options: MonitorOpti
       entry.reason = failureReason(result, undefined, before);
       entry.line = resultKey(before);
     }
-  } else if (start > 0) {
+  } else if (end > 0) {
     const line = visibleRunLine(task, snapshot);
     const p = runEndPayload(task, line);
     entry.ended_at = p.ended_at;
@@ -335,12 +381,15 @@ function baselineEntry(task: TaskEntry, snapshot: Snapshot, options: MonitorOpti
 }
 
 /** Reports the run of a missed result line and remembers it as the last one reported. */
-function reportMissed(task: TaskEntry, line: ResultSource, entry: TaskRunMemory, happenings: Happening[], options: MonitorOptions): void {
+function reportMissed(task: TaskEntry, snapshot: Snapshot, line: ResultSource, entry: TaskRunMemory, happenings: Happening[], options: MonitorOptions): void {
   const result = lineResult(line);
   const reason = failureReason(result, undefined, line);
-  // The line's own start; else, for the run seen running, the start seen then.
-  const startedAt = lineStartOf(line) ?? entry.running_since;
-  const ended = timeOf(line);
+  // The run list_tasks shows as the last finished one (while the task runs again) gives its
+  // own start and end; else, for the run seen running, the start seen then.
+  const shown = endOf(task) > 0 && Math.abs(timeOf(line) - endOf(task)) <= LINE_SLACK_S && isVisibleRunLine(line, task);
+  const previousEnd = entry.ended_at ?? entry.last_execution_time ?? 0;
+  const startedAt = shown ? startOf(task) : ranLineTime(task, snapshot, previousEnd, timeOf(line)) ?? entry.running_start;
+  const ended = shown ? endOf(task) : timeOf(line);
   happenings.push({
     kind: 'ended',
     end: {
@@ -356,7 +405,8 @@ function reportMissed(task: TaskEntry, line: ResultSource, entry: TaskRunMemory,
       },
     },
   });
-  remember(entry, { started_at: startedAt ?? entry.started_at, execution_id: executionOf(line), ended_at: ended, result, reason, line }, options);
+  const endMarker = shown ? endOf(task) : undefined;
+  remember(entry, { started_at: startedAt ?? entry.started_at, end_marker: endMarker, execution_id: executionOf(line), ended_at: ended, result, reason, line }, options);
 }
 
 function track(
@@ -377,6 +427,7 @@ function track(
     const key = String(id);
     kept.add(key);
     const start = startOf(task);
+    const end = endOf(task);
     const exec = executionOf(task);
     const running = isRunning(task);
     const attention = toNumber(task.attention_count, 0);
@@ -387,7 +438,7 @@ function track(
       mem.tasks[key] = entry;
       // A task created since the previous poll whose first run already ended: its result line
       // among the general-log lines new since that poll proves the run is new.
-      if (prev !== undefined && !prevIds.has(id) && !running && start > 0) {
+      if (prev !== undefined && !prevIds.has(id) && !running && end > 0) {
         const line = visibleRunLine(task, next, undefined, true);
         if (line !== undefined) {
           const payload = runEndPayload(task, line);
@@ -399,28 +450,33 @@ function track(
     }
 
     if (running) {
-      if (entry.running_since !== start) {
+      // A run in progress is new when the last finished run shown changed since the one seen
+      // running, or its execution id did (a run cancelled without a new end, then another).
+      const otherExec = exec > 0 && entry.running_execution_id !== undefined && entry.running_execution_id !== exec;
+      if (entry.running_since !== end || otherExec) {
         // Runs that ended unseen before this one started: only their result lines tell.
         const exclude = (l: ResultSource): boolean => {
           const le = executionOf(l);
           return le > 0 && exec > 0 && le === exec; // the running execution has no result yet
         };
-        for (const line of missedRunLines(task, next, entry, exclude)) reportMissed(task, line, entry, happenings, options);
-        entry.running_since = start;
-        happenings.push({ kind: 'started', task, started_at: start });
+        for (const line of missedRunLines(task, next, entry, exclude)) reportMissed(task, next, line, entry, happenings, options);
+        const startedAt = runningStart(task, next, end);
+        entry.running_since = end;
+        entry.running_start = startedAt;
+        if (exec > 0) entry.running_execution_id = exec;
+        happenings.push({ kind: 'started', task, started_at: startedAt });
       }
     } else {
-      const newer =
-        start > entry.started_at ||
-        (start === entry.started_at && exec > 0 && entry.execution_id !== undefined && exec !== entry.execution_id);
-      if ((newer && start > 0) || entry.running_since !== undefined) {
+      const known = entry.last_execution_time ?? entry.started_at;
+      const newer = end > known || (end === known && exec > 0 && entry.execution_id !== undefined && exec !== entry.execution_id);
+      if ((newer && end > 0) || entry.running_since !== undefined) {
         // Earlier runs that ended unseen (list_tasks shows the latest only), oldest first.
-        for (const missed of missedRunLines(task, next, entry, (l) => isVisibleRunLine(l, task))) reportMissed(task, missed, entry, happenings, options);
+        for (const missed of missedRunLines(task, next, entry, (l) => isVisibleRunLine(l, task))) reportMissed(task, next, missed, entry, happenings, options);
         const line = visibleRunLine(task, next, entry);
         const payload = runEndPayload(task, line);
         const reason = failureReason(payload.result, task, line);
         happenings.push({ kind: 'ended', end: { task, payload, line, reason } });
-        remember(entry, { started_at: start, execution_id: exec, ended_at: payload.ended_at, result: payload.result, reason, line }, options);
+        remember(entry, { started_at: start, end_marker: end, execution_id: exec, ended_at: payload.ended_at, result: payload.result, reason, line }, options);
       }
     }
 

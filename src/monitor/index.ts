@@ -17,7 +17,7 @@ export {
 } from './derive';
 export { DEFAULT_FAST_INTERVAL_MS, DEFAULT_MIN_FAST_INTERVAL_MS, DEFAULT_MIN_INTERVAL_MS, Poller } from './poller';
 export type { PollerOptions, PollerStats, Subscriber, TimerHandle } from './poller';
-export { DEFAULT_WAIT_INTERVAL_MS, waitForRunEnd } from './wait';
+export { DEFAULT_WAIT_INTERVAL_MS, WAIT_TIMEOUT_CODE, waitForRunEnd } from './wait';
 export type { WaitOptions } from './wait';
 export * as memoryStore from './memory';
 export type { SerializedMemory } from './memory';

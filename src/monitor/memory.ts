@@ -67,7 +67,7 @@ function taskMemory(v: unknown): TaskRunMemory | undefined {
   const started = optionalNumber(v.started_at);
   if (started === undefined) return undefined;
   const out: TaskRunMemory = { started_at: started };
-  const numbers = ['last_execution_time', 'execution_id', 'ended_at', 'running_since', 'running_start', 'last_success', 'attention'] as const;
+  const numbers = ['last_execution_time', 'execution_id', 'ended_at', 'running_since', 'running_start', 'running_execution_id', 'last_success', 'attention'] as const;
   for (const k of numbers) {
     const n = optionalNumber(v[k]);
     if (n !== undefined) out[k] = n;

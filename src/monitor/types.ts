@@ -66,6 +66,8 @@ export interface TaskRunMemory {
   running_since?: number;
   /** Best known start (Unix s) of that run in progress: its "ran backup task" line, else the poll. */
   running_start?: number;
+  /** task_execution_id of that run in progress, where DSM gives one. */
+  running_execution_id?: number;
   /** End (Unix s) of the last successful run known. */
   last_success?: number;
   /** attention_count at the last poll. */

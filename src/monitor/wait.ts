@@ -4,12 +4,13 @@
 import { isRunning, toNumber } from '../abm/decode';
 import type { TaskEntry } from '../abm/types';
 import { DsmError } from '../dsm/errors';
+import type { DsmErrorCode } from '../dsm/errors';
 import { findRunLine, runEndPayload } from './derive';
 import type { Poller } from './poller';
 import type { RunEndPayload, Snapshot } from './types';
 
 export interface WaitOptions {
-  /** How often to poll while waiting; the poller's floor applies (10 s unless set lower). */
+  /** How often to poll while waiting (the poller is held fast meanwhile); default 10 s, the fast floor applies. */
   intervalMs?: number;
   /** Tolerance, in seconds, between the host's clock (startedAfter) and the NAS's run start. Default 5. */
   slackSeconds?: number;
@@ -19,7 +20,14 @@ export interface WaitOptions {
    * clock agreement and never takes a previous run that ended just before for ours.
    */
   before?: Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'>;
+  /** task_execution_id of our run, where already seen running (a wait re-armed after a restart). */
+  executionId?: number;
+  /** Called once when our run is first seen running, with its execution id (0 when DSM gives none). */
+  onRunning?: (executionId: number) => void;
 }
+
+/** The code of a wait that ran out of time: the NAS answered, the run just did not end. */
+export const WAIT_TIMEOUT_CODE = 'EWAITTIMEOUT';
 
 export const DEFAULT_WAIT_INTERVAL_MS = 10_000;
 const DEFAULT_SLACK_S = 5;
@@ -27,12 +35,13 @@ const API = 'SYNO.ActiveBackupOffice365';
 
 /**
  * Resolves when the task's run that started at or after `startedAfter` (Unix s, minus a small
- * slack) has ended. A run seen running while we wait also counts, whatever the clocks say.
- * Rejects with ETIMEDOUT after timeoutMs (the run is left alone), ECLOSED when `signal` aborts,
- * ENOTASK when the task disappears. Poll errors are not fatal: waiting goes on.
+ * slack) has ended; its start is last_execution_time - duration (docs/protocol.md §7). A run
+ * seen running while we wait also counts, whatever the clocks say. Polls fast meanwhile.
+ * Rejects with EWAITTIMEOUT after timeoutMs (the run is left alone), ECLOSED when `signal`
+ * aborts, ENOTASK when the task disappears. Poll errors are not fatal: waiting goes on.
  */
 export function waitForRunEnd(
-  poller: Pick<Poller, 'subscribe'>,
+  poller: Pick<Poller, 'subscribe'> & Partial<Pick<Poller, 'holdFast'>>,
   task: { task_id: number; task_name: string },
   startedAfter: number,
   timeoutMs: number,
@@ -45,17 +54,19 @@ export function waitForRunEnd(
   }
   const slack = options.slackSeconds ?? DEFAULT_SLACK_S;
   const before = options.before;
-  const isOurs = (entry: TaskEntry, start: number): boolean => {
-    if (before === undefined) return start > 0 && start >= startedAfter - slack;
+  const isOurs = (entry: TaskEntry, end: number): boolean => {
+    const start = end - toNumber(entry.duration, 0);
+    if (before === undefined) return end > 0 && start >= startedAfter - slack;
     const exec = toNumber(entry.task_execution_id, 0);
     const execBefore = toNumber(before.task_execution_id, 0);
-    return start > toNumber(before.last_execution_time, 0) || (exec > 0 && execBefore > 0 && exec !== execBefore);
+    return end > toNumber(before.last_execution_time, 0) || (exec > 0 && execBefore > 0 && exec !== execBefore);
   };
   return new Promise<RunEndPayload>((resolve, reject) => {
     let settled = false;
-    let sawRunning = false;
+    let sawRunning = options.executionId !== undefined;
     let lastError: Error | undefined;
     let unsubscribe: (() => void) | undefined = undefined;
+    let release: (() => void) | undefined = undefined;
     let timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
     const finish = (outcome: () => void): void => {
@@ -64,6 +75,7 @@ export function waitForRunEnd(
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       unsubscribe?.();
+      release?.();
       outcome();
     };
     const fail = (err: DsmError): void => finish(() => reject(err));
@@ -80,11 +92,16 @@ export function waitForRunEnd(
         return;
       }
       if (isRunning(entry)) {
-        sawRunning = true;
+        // A run already running when the wait was armed without `before` may be another's: its
+        // end is ours all the same, the node asked for "the run in progress or the one we start".
+        if (!sawRunning) {
+          sawRunning = true;
+          options.onRunning?.(toNumber(entry.task_execution_id, 0));
+        }
         return;
       }
-      const start = toNumber(entry.last_execution_time, 0);
-      if (sawRunning || isOurs(entry, start)) {
+      const end = toNumber(entry.last_execution_time, 0);
+      if (sawRunning || isOurs(entry, end)) {
         const payload = runEndPayload(entry, findRunLine(entry, s));
         finish(() => resolve(payload));
       }
@@ -96,7 +113,7 @@ export function waitForRunEnd(
       fail(
         new DsmError(
           `${label} was still running after ${seconds} s; stopped waiting, the run was not cancelled${why}`,
-          'ETIMEDOUT',
+          WAIT_TIMEOUT_CODE as DsmErrorCode,
           { api: API, method: 'list_tasks' },
         ),
       );
@@ -104,9 +121,13 @@ export function waitForRunEnd(
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
 
+    const fastMs = Math.max(0, options.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS);
+    release = poller.holdFast?.(fastMs);
     unsubscribe = poller.subscribe({
       id: `wait:${task.task_id}`,
-      intervalMs: Math.max(0, options.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS),
+      intervalMs: fastMs,
+      fastIntervalMs: fastMs,
+      watchesTask: (id) => id === task.task_id,
       wantsLogs: true,
       onSnapshot,
       onError: (err) => {
@@ -114,6 +135,9 @@ export function waitForRunEnd(
       },
     });
     // A subscriber callback may have settled synchronously during subscribe (test pollers do).
-    if (settled) unsubscribe();
+    if (settled) {
+      unsubscribe();
+      release?.();
+    }
   });
 }

@@ -171,19 +171,22 @@ describe('monitor derive: rules beside the fixtures', () => {
     ]);
     const r = deriveEvents(snap([{}]), next, first.memory);
     assert.equal(r.events.length, 1);
-    assert.equal(r.events[0].started_at, 1733800000);
-    assert.equal(r.events[0].ended_at, 1733800060);
+    assert.equal(r.events[0].started_at, 1733799940);
+    assert.equal(r.events[0].ended_at, 1733800000);
   });
 
-  it('runEndPayload: counts of the enabled services, result from the line', () => {
-    const task = { ...base, last_execution_time: 100, duration: 20, warning_drive: 2 } as TaskEntry;
+  it('runEndPayload: times from the end (last_execution_time) back, counts of the enabled services, result from the line', () => {
+    const seed = runEndPayload(base);
+    assert.deepEqual([seed.started_at, seed.ended_at, seed.duration], [1733794235 - 22553, 1733794235, 22553]);
+    const task = { ...base, last_execution_time: 120, duration: 20, warning_drive: 2 } as TaskEntry;
     const p = runEndPayload(task);
     assert.equal(p.result, 'warning');
+    assert.equal(p.started_at, 100);
     assert.equal(p.ended_at, 120);
     assert.deepEqual(Object.keys(p.services).sort(), ['archive_mail', 'calendar', 'contact', 'drive', 'mail', 'site', 'teams']);
-    const cancelled = runEndPayload(task, { category: 0, description: 'Backup task [test] was canceled.', task_id: 1, timestamp: 115 } as GeneralLogEntry);
+    const cancelled = runEndPayload(task, { category: 0, description: 'Backup task [test] was canceled.', task_id: 1, timestamp: 121 } as GeneralLogEntry);
     assert.equal(cancelled.result, 'cancelled');
-    assert.equal(cancelled.ended_at, 115);
+    assert.equal(cancelled.ended_at, 120);
   });
 
   it('ha-sensor: staleHours 0 never goes stale; never-run tasks read completed with no result', () => {
@@ -244,14 +247,30 @@ describe('monitor memory store', () => {
   });
 
   it('reads garbage and other versions as no memory, and drops bad entries', () => {
-    for (const v of [undefined, null, 3, 'x', [], {}, { version: 2, tasks: {} }, { version: 1, tasks: [] }]) {
+    for (const v of [undefined, null, 3, 'x', [], {}, { version: 3, tasks: {} }, { version: 1, tasks: [] }]) {
       assert.equal(store.deserialize(v), undefined, JSON.stringify(v));
     }
     const m = store.deserialize({
-      version: 1,
+      version: 2,
       tasks: { '1': { started_at: '5', result: 'nonsense', attention: 'x' }, '2': { ended_at: 3 }, x: { started_at: 1 } },
       log: { timestamp: 'y', keys: [] },
     });
     assert.deepEqual(m, { tasks: { '1': { started_at: 5 } } });
+  });
+
+  it('version 1 memory (last_execution_time kept as started_at) is read so that the remembered run is not reported again', () => {
+    // What version 1 wrote after reporting the seed's run with no result line: start = end = 1733794235.
+    const v1 = { version: 1, tasks: { '1': { started_at: 1733794235, execution_id: 1, ended_at: 1733794235 + 22553, result: 'success', reason: null, last_success: 1733794235 + 22553, attention: 0 } } };
+    const m = store.deserialize(v1);
+    assert.equal(m?.tasks['1'].last_execution_time, 1733794235);
+    assert.equal(m?.tasks['1'].ended_at, 1733794235, 'an end computed past the real one is brought back');
+    assert.equal(m?.tasks['1'].last_success, 1733794235);
+    const base = readJson<TaskEntry>('base-task.json');
+    const snap = (tasks: Partial<TaskEntry>[]): Snapshot => ({ at: 1733800100_000, tasks: tasks.map((t) => ({ ...base, ...t }) as TaskEntry), logs: [] });
+    const seen = snap([{}]);
+    assert.deepEqual(deriveEvents(undefined, seen, m).events, [], 'the same run, not reported twice');
+    const later = snap([{ last_execution_time: 1733800060, duration: 60, task_execution_id: 2 }]);
+    const r = deriveEvents(seen, later, deriveEvents(undefined, seen, m).memory);
+    assert.deepEqual(r.events.map((e) => [e.event, e.started_at, e.ended_at]), [['finished', 1733800000, 1733800060]]);
   });
 });

@@ -37,7 +37,7 @@ describe('monitor wait for run end', () => {
     await sleep(30);
     nas.tasks = [running(STARTED + 1, 2)];
     await sleep(30);
-    nas.tasks = [idle(STARTED + 1, 2, { error_mail: 2, task_status_error_code: 8 })];
+    nas.tasks = [idle(STARTED + 43, 2, { error_mail: 2, task_status_error_code: 8 })]; // ended at STARTED + 43 after 42 s
     nas.write(logLine(STARTED + 43, 'Backup task [test] failed.', { category: 0, log_type: 2, task_execution_id: 2, error_code: 8 }));
     const p = await done;
     assert.deepEqual(
@@ -51,8 +51,8 @@ describe('monitor wait for run end', () => {
 
   it('a run that ended before the first poll is found by its start time', async () => {
     const { nas, poller } = setup();
-    nas.tasks = [idle(STARTED, 2)];
-    nas.write(logLine(STARTED + 5, 'Backup task [test] was canceled.', { category: 0, log_type: 1, task_execution_id: 2 }));
+    nas.tasks = [idle(STARTED + 42, 2)]; // started at STARTED (42 s before its end)
+    nas.write(logLine(STARTED + 43, 'Backup task [test] was canceled.', { category: 0, log_type: 1, task_execution_id: 2 }));
     const p = await waitForRunEnd(poller, who, STARTED + 2, 5_000, undefined, FAST); // host clock 2 s ahead
     assert.equal(p.result, 'cancelled');
     poller.close();
@@ -82,11 +82,11 @@ describe('monitor wait for run end', () => {
     poller.close();
   });
 
-  it('times out with ETIMEDOUT, saying the run was not cancelled, and cleans up', async () => {
+  it('times out with EWAITTIMEOUT (not ETIMEDOUT, which means the NAS did not answer), saying the run was not cancelled, and cleans up', async () => {
     const { nas, poller } = setup();
     nas.tasks = [running(STARTED, 2)];
     await assert.rejects(waitForRunEnd(poller, who, STARTED, 60, undefined, FAST), (e: unknown) => {
-      assert.ok(isCode('ETIMEDOUT')(e));
+      assert.ok(isCode('EWAITTIMEOUT')(e));
       assert.match((e as Error).message, /still running after 0 s/);
       assert.match((e as Error).message, /not cancelled/);
       return true;
