@@ -175,17 +175,23 @@ function plainAxios(simUrl, maxSockets = Infinity) {
   const u = new URL(simUrl);
   const lib = u.protocol === 'https:' ? require('node:https') : require('node:http');
   const agent = new lib.Agent({ keepAlive: true, timeout: 15000, rejectUnauthorized: false, maxSockets });
+  const maxBytes = require(path.join(ROOT, 'dist', 'dsm', 'constants')).MAX_BODY_BYTES || 64 * 1024 * 1024;
+  // The options of the transport's axios instance, so that "node vs axios" is our code alone.
   const instance = axios.create({
+    adapter: 'http',
     httpAgent: agent,
     httpsAgent: agent,
     proxy: false,
     maxRedirects: 0,
     responseType: 'text',
     responseEncoding: 'utf8',
+    transformRequest: [(data) => data],
     transformResponse: [(data) => data],
     validateStatus: () => true,
+    maxContentLength: maxBytes,
+    maxBodyLength: maxBytes,
     timeout: 0,
-    headers: { 'User-Agent': 'node-red-abm365' },
+    headers: { common: { 'User-Agent': 'node-red-abm365' }, post: { 'Content-Type': 'application/x-www-form-urlencoded' } },
   });
   return { instance, agent };
 }
