@@ -4,7 +4,7 @@
 // Assistant": full publishes, states only on change, events once per run start and end,
 // availability per outage, removal of vanished tasks, `remove`.
 
-import { toNumber } from '../../abm/decode';
+import { decodeNumber } from '../../abm/decode';
 import type { TaskEntry } from '../../abm/types';
 import { deriveEvents, taskSelector } from '../derive';
 import { reachability } from '../health';
@@ -47,7 +47,7 @@ function msg(topic: string, payload: string, retain: boolean): MqttMessage {
 }
 
 function idOf(task: TaskEntry): number {
-  return toNumber(task.task_id, Number.NaN);
+  return decodeNumber(task.task_id, Number.NaN);
 }
 
 export class HaBridge {

@@ -3,7 +3,7 @@
 // hour:minute on each of its week days and, with repeat_hour N > 0, every N hours after that
 // while the hour is at most last_work_hour.
 
-import { toBool, toNumber } from '../../abm/decode';
+import { decodeBool, decodeNumber } from '../../abm/decode';
 import { addDays, instantOf, wallTimeAt, weekDayOf } from './time';
 
 /** The schedule fields of a list_tasks entry (numbers may be numeric strings, flags 0/1). */
@@ -22,8 +22,8 @@ export interface ScheduleFields {
 export type Policy = 'continuous' | 'manual' | 'scheduled';
 
 export function schedulePolicy(task: ScheduleFields): Policy {
-  if (toNumber(task.backup_policy, 1) === 0) return 'continuous';
-  return toBool(task.enable_schedule) ? 'scheduled' : 'manual';
+  if (decodeNumber(task.backup_policy, 1) === 0) return 'continuous';
+  return decodeBool(task.enable_schedule) ? 'scheduled' : 'manual';
 }
 
 /** Week days of a schedule (Sunday = 0) from "1,2,3" (or an array), ignoring anything else. */
@@ -38,7 +38,7 @@ export function weekDays(raw: unknown): Set<number> {
 }
 
 function clampInt(value: unknown, min: number, max: number, fallback: number): number {
-  const n = Math.trunc(toNumber(value, fallback));
+  const n = Math.trunc(decodeNumber(value, fallback));
   return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
 }
 

@@ -3,7 +3,7 @@
 // memory of that task + options in, plain JSON out. Times are ISO 8601 with the NAS zone's
 // offset, or null (Home Assistant shows unknown).
 
-import { isRunning, runCounts, toNumber } from '../../abm/decode';
+import { decodeNumber, isRunning, runCounts } from '../../abm/decode';
 import type { TaskEntry } from '../../abm/types';
 import { finishedResult } from '../derive';
 import { isOverdue } from '../health';
@@ -67,7 +67,7 @@ const RESULT_STATUS: Record<FinishedResult, TaskStatus> = {
 export function storageBytes(task: Record<string, unknown>): number {
   let sum = 0;
   for (const [key, value] of Object.entries(task)) {
-    if (key.endsWith('_used_storage')) sum += Math.max(0, toNumber(value, 0));
+    if (key.endsWith('_used_storage')) sum += Math.max(0, decodeNumber(value, 0));
   }
   return sum;
 }
@@ -83,7 +83,7 @@ function plural(n: number, word: string): string {
 /** The last finished run's result: the memory's (it saw the result line), else what the entry says. */
 function lastResult(task: TaskEntry, entry: TaskRunMemory | undefined): FinishedResult | null {
   if (entry?.result !== undefined) return entry.result;
-  if (!isRunning(task) && toNumber(task.last_execution_time, 0) > 0) return finishedResult(task);
+  if (!isRunning(task) && decodeNumber(task.last_execution_time, 0) > 0) return finishedResult(task);
   return null;
 }
 
@@ -111,7 +111,7 @@ export function taskState(task: TaskEntry, entry: TaskRunMemory | undefined, opt
   const running = isRunning(task);
   const last = lastResult(task, entry);
   const counts = runCounts(task);
-  const lastExec = toNumber(task.last_execution_time, 0);
+  const lastExec = decodeNumber(task.last_execution_time, 0);
   const ended = entry?.ended_at ?? (!running && lastExec > 0 ? lastExec : undefined);
   const reason = problemReason(last, entry?.reason, entry?.last_success, running, opts);
   const next = nextRun(task, opts.at, opts.timeZone);
@@ -120,7 +120,7 @@ export function taskState(task: TaskEntry, entry: TaskRunMemory | undefined, opt
     last_success: iso(entry?.last_success, opts.timeZone),
     last_attempt: iso(ended, opts.timeZone),
     next_run: next === null ? null : isoInZone(next, opts.timeZone),
-    duration: last === null ? null : Math.max(0, toNumber(task.duration, 0)),
+    duration: last === null ? null : Math.max(0, decodeNumber(task.duration, 0)),
     errors: counts.errors,
     warnings: counts.warnings,
     storage_bytes: storageBytes(task),
