@@ -3,7 +3,7 @@
 
 import type { DsmCaller } from '../dsm/types';
 import { cancelBackup, deleteTask, listTasks, runBackup } from './api';
-import { isRunning, toNumber } from './decode';
+import { decodeNumber, isRunning } from './decode';
 import { findTask, resolveTask, validateTaskRef } from './lookup';
 import type { CancelActionResult, RemoveTaskResult, RunActionResult, TaskEntry } from './types';
 
@@ -17,7 +17,7 @@ async function selectTasks(c: DsmCaller, ref: TaskSelection): Promise<TaskEntry[
 }
 
 function idOf(task: TaskEntry): number {
-  return toNumber(task.task_id, Number.NaN);
+  return decodeNumber(task.task_id, Number.NaN);
 }
 
 async function runOne(c: DsmCaller, task: TaskEntry): Promise<RunActionResult> {
@@ -30,7 +30,7 @@ async function runOne(c: DsmCaller, task: TaskEntry): Promise<RunActionResult> {
 async function cancelOne(c: DsmCaller, task: TaskEntry): Promise<CancelActionResult> {
   const base = { task_id: idOf(task), task_name: String(task.task_name), action: 'cancel' as const };
   if (!isRunning(task)) return { ...base, cancelled: false, reason: 'not running' };
-  await cancelBackup(c, base.task_id, toNumber(task.job_id, 0));
+  await cancelBackup(c, base.task_id, decodeNumber(task.job_id, 0));
   return { ...base, cancelled: true };
 }
 

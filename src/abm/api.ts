@@ -4,7 +4,8 @@
 
 import { DsmError, invalid } from '../dsm/errors';
 import type { CallOptions, DsmCaller, Params } from '../dsm/types';
-import { describeValue, intInRange, toNumber } from './decode';
+import { decodeNumber } from './decode';
+import { describeValue } from './validate';
 import type {
   GeneralLogEntry,
   ListTasksData,
@@ -40,7 +41,7 @@ function asArray<T>(value: unknown): T[] {
 
 function asPage<T>(data: unknown, offset: number): LogPage<T> {
   const d = (data ?? {}) as Partial<LogPage<T>>;
-  return { ...d, logs: asArray<T>(d.logs), offset: toNumber(d.offset, offset) };
+  return { ...d, logs: asArray<T>(d.logs), offset: decodeNumber(d.offset, offset) };
 }
 
 export async function listTasks(c: DsmCaller): Promise<ListTasksData> {
@@ -92,10 +93,10 @@ export async function getWorkerCount(c: DsmCaller): Promise<WorkerCounts> {
   if (data === null || typeof data !== 'object') throw malformed('get_worker_count', 'data');
   return {
     ...data,
-    backup_job_worker_count: toNumber(data.backup_job_worker_count, 0),
-    event_worker_count: toNumber(data.event_worker_count, 0),
-    max_backup_job_worker_count: toNumber(data.max_backup_job_worker_count, 0),
-    max_event_worker_count: toNumber(data.max_event_worker_count, 0),
+    backup_job_worker_count: decodeNumber(data.backup_job_worker_count, 0),
+    event_worker_count: decodeNumber(data.event_worker_count, 0),
+    max_backup_job_worker_count: decodeNumber(data.max_backup_job_worker_count, 0),
+    max_event_worker_count: decodeNumber(data.max_event_worker_count, 0),
   };
 }
 
@@ -140,7 +141,7 @@ export async function relinkTask(
     admin_email: req.adminEmail,
   };
   const data = await call<{ task_id?: unknown } | undefined>(c, 'relink_task', { task_info: JSON.stringify(taskInfo) });
-  const id = toNumber(data?.task_id, Number.NaN);
+  const id = decodeNumber(data?.task_id, Number.NaN);
   if (!Number.isFinite(id)) throw malformed('relink_task', 'task_id');
   return { ...data, task_id: id };
 }
@@ -209,18 +210,4 @@ export async function allGeneralLog<U>(
   const fetchPage = (offset: number, limit: number): Promise<LogPage<GeneralLogEntry>> => getGeneralLog(c, { offset, limit });
   const limit = req.limit ?? DEFAULT_LOG_LIMIT;
   return each ? readAllPages(fetchPage, limit, each) : readAllPages(fetchPage, limit);
-}
-
-/**
- * Checks a user's offset and limit (numbers or numeric strings): offset a whole number >= 0
- * (default 0), limit a whole number >= 1 (default 200).
- */
-export function validatePaging(input: { offset?: unknown; limit?: unknown }): { offset: number; limit: number } {
-  const offset = isAbsent(input.offset) ? 0 : intInRange(input.offset, 'offset', 0);
-  const limit = isAbsent(input.limit) ? DEFAULT_LOG_LIMIT : intInRange(input.limit, 'limit', 1);
-  return { offset, limit };
-}
-
-function isAbsent(value: unknown): boolean {
-  return value === undefined || value === null || value === '';
 }

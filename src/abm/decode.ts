@@ -3,7 +3,6 @@
 // coded values and never replace them; the exported decorate* functions never mutate their
 // input, the *Owned variants add the companions to objects the caller owns (fresh from DSM).
 
-import { invalid } from '../dsm/errors';
 import {
   SERVICES,
   type DecoratedListTasksData,
@@ -21,63 +20,17 @@ import {
   type TaskUser,
 } from './types';
 
-const WHOLE_NUMBER = /^[+-]?\d+$/;
 const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** A short, readable rendering of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/**
- * A whole number from user input or DSM: a number or a numeric string ("12", " 12 ").
- * Anything else is an EINVALID error that names the value and what was given.
- */
-export function toInt(value: unknown, name: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  if (typeof value === 'string' && WHOLE_NUMBER.test(value.trim())) {
-    const n = Number(value.trim());
-    if (Number.isSafeInteger(n)) return n;
-  }
-  throw invalid(`${name} must be a whole number, got ${describeValue(value)}`);
-}
-
-/**
- * A whole number within [min, max] (max optional) from a number or numeric string; the error
- * names the value, the allowed range and what was given.
- */
-export function intInRange(value: unknown, name: string, min: number, max?: number): number {
-  const range = max === undefined ? `of ${min} or more` : `from ${min} to ${max}`;
-  let n: number;
-  try {
-    n = toInt(value, name);
-  } catch {
-    throw invalid(`${name} must be a whole number ${range}, got ${describeValue(value)}`);
-  }
-  if (n < min || (max !== undefined && n > max)) {
-    throw invalid(`${name} must be a whole number ${range}, got ${describeValue(value)}`);
-  }
-  return n;
-}
-
 /** Lenient decoding for DSM answers: a number or numeric string, else the fallback. */
-export function toNumber(value: unknown, fallback = 0): number {
+export function decodeNumber(value: unknown, fallback = 0): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : fallback;
   if (typeof value === 'string' && DECIMAL_NUMBER.test(value.trim())) return Number(value.trim());
   return fallback;
 }
 
 /** enable_* flags arrive as booleans, 0/1 or their strings ("1", "true"). */
-export function toBool(value: unknown): boolean {
+export function decodeBool(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'number') return value !== 0 && Number.isFinite(value);
   if (typeof value === 'string') {
@@ -90,7 +43,7 @@ export function toBool(value: unknown): boolean {
 
 /** 4 = running (confirmed on real NASes), 1 = idle (seen); others are not documented. */
 export function statusText(status: unknown): string {
-  const n = toNumber(status, Number.NaN);
+  const n = decodeNumber(status, Number.NaN);
   if (n === 4) return 'running';
   if (n === 1) return 'idle';
   return `unknown (${String(status)})`;
@@ -98,7 +51,7 @@ export function statusText(status: unknown): string {
 
 /** A run is in progress while status is 4 or progress_list has entries. */
 export function isRunning(task: Pick<TaskEntry, 'status' | 'progress_list'>): boolean {
-  if (toNumber(task.status, Number.NaN) === 4) return true;
+  if (decodeNumber(task.status, Number.NaN) === 4) return true;
   return Array.isArray(task.progress_list) && task.progress_list.length > 0;
 }
 
@@ -107,7 +60,7 @@ export function isRunning(task: Pick<TaskEntry, 'status' | 'progress_list'>): bo
  * 1 is treated as warning and 2 as error (inferred), anything else is 'unknown'.
  */
 export function logLevel(logType: unknown): LogLevel {
-  switch (toNumber(logType, Number.NaN)) {
+  switch (decodeNumber(logType, Number.NaN)) {
     case 0:
       return 'info';
     case 1:
@@ -137,7 +90,7 @@ const SERVICE_TYPES: Readonly<Record<number, string>> = {
 };
 
 export function serviceName(serviceType: unknown): string {
-  const n = toNumber(serviceType, Number.NaN);
+  const n = decodeNumber(serviceType, Number.NaN);
   return SERVICE_TYPES[n] ?? `unknown (${String(serviceType)})`;
 }
 
@@ -145,7 +98,7 @@ export function serviceName(serviceType: unknown): string {
 const USER_TYPES: Readonly<Record<number, string>> = { 0: 'user', 1: 'site', 4: 'team' };
 
 export function userTypeName(type: unknown): string {
-  const n = toNumber(type, Number.NaN);
+  const n = decodeNumber(type, Number.NaN);
   return USER_TYPES[n] ?? `unknown (${String(type)})`;
 }
 
@@ -169,8 +122,8 @@ const SERVICE_KEYS: readonly ServiceKeys[] = SERVICES.map((svc) => ({
 function flag(task: Record<string, unknown>, keys: ServiceKeys): boolean {
   const own = task[keys.enable];
   // Some DSM versions flag Exchange mail as enable_exchange only (the seed sends both).
-  if (own === undefined && keys.svc === 'mail') return toBool(task.enable_exchange);
-  return toBool(own);
+  if (own === undefined && keys.svc === 'mail') return decodeBool(task.enable_exchange);
+  return decodeBool(own);
 }
 
 /** The services a task backs up, in the order of SERVICES. */
@@ -185,8 +138,8 @@ function runTotals(task: Record<string, unknown>): { errors: number; warnings: n
   let errors = 0;
   let warnings = 0;
   for (const keys of SERVICE_KEYS) {
-    errors += toNumber(task[keys.error], 0);
-    warnings += toNumber(task[keys.warning], 0);
+    errors += decodeNumber(task[keys.error], 0);
+    warnings += decodeNumber(task[keys.warning], 0);
   }
   return { errors, warnings };
 }
@@ -198,9 +151,9 @@ export function runCounts(task: Record<string, unknown>): RunCounts {
   for (const keys of SERVICE_KEYS) {
     if (!flag(task, keys)) continue;
     services[keys.svc] = {
-      processed: toNumber(task[keys.processed], 0),
-      warning: toNumber(task[keys.warning], 0),
-      error: toNumber(task[keys.error], 0),
+      processed: decodeNumber(task[keys.processed], 0),
+      warning: decodeNumber(task[keys.warning], 0),
+      error: decodeNumber(task[keys.error], 0),
     };
   }
   return { errors, warnings, services };
@@ -222,7 +175,7 @@ export function runResult(task: TaskEntry | Record<string, unknown>, resultLine?
   const line = usableLine(t, resultLine);
   if (line !== undefined && /cancel/.test(line)) return 'cancelled';
   const counts = runTotals(t);
-  if (toNumber(t.task_status_error_code, 0) !== 0 || counts.errors > 0) return 'error';
+  if (decodeNumber(t.task_status_error_code, 0) !== 0 || counts.errors > 0) return 'error';
   if (line !== undefined && /\bfail/.test(line)) return 'error';
   if (counts.warnings > 0) return 'warning';
   if (line !== undefined && /partial/.test(line)) return 'warning';
@@ -231,9 +184,9 @@ export function runResult(task: TaskEntry | Record<string, unknown>, resultLine?
 
 function usableLine(task: Record<string, unknown>, line?: ResultLine): string | undefined {
   if (line === undefined || line === null || typeof line.description !== 'string') return undefined;
-  if (line.category !== undefined && toNumber(line.category, Number.NaN) !== 0) return undefined;
+  if (line.category !== undefined && decodeNumber(line.category, Number.NaN) !== 0) return undefined;
   if (line.task_id !== undefined && task.task_id !== undefined) {
-    if (toNumber(line.task_id, Number.NaN) !== toNumber(task.task_id, Number.NaN)) return undefined;
+    if (decodeNumber(line.task_id, Number.NaN) !== decodeNumber(task.task_id, Number.NaN)) return undefined;
   }
   return line.description.toLowerCase();
 }
@@ -301,10 +254,10 @@ function serviceNames(list: unknown): string[] {
 /** The first event_log line of the task's execution (the last run's result line), if any. */
 function eventLineFor(task: TaskEntry, eventLog: ListTasksData['event_log']): ResultLine | undefined {
   if (eventLog.length === 0) return undefined;
-  const id = toNumber(task.task_id, Number.NaN);
-  const execution = toNumber(task.task_execution_id, Number.NaN);
+  const id = decodeNumber(task.task_id, Number.NaN);
+  const execution = decodeNumber(task.task_execution_id, Number.NaN);
   for (const e of eventLog) {
-    if (toNumber(e.task_id, Number.NaN) === id && toNumber(e.task_execution_id, Number.NaN) === execution) return e;
+    if (decodeNumber(e.task_id, Number.NaN) === id && decodeNumber(e.task_execution_id, Number.NaN) === execution) return e;
   }
   return undefined;
 }

@@ -4,6 +4,7 @@
 export * from './types';
 export * from './api';
 export * from './decode';
+export * from './validate';
 export * from './lookup';
 export * from './settings';
 export * from './actions';

@@ -3,7 +3,8 @@
 import { DsmError, invalid } from '../dsm/errors';
 import type { DsmCaller } from '../dsm/types';
 import { ABM_API, listTasks } from './api';
-import { describeValue, toNumber } from './decode';
+import { decodeNumber } from './decode';
+import { describeValue } from './validate';
 import type { TaskEntry } from './types';
 
 const WHOLE_NUMBER = /^\d+$/;
@@ -44,14 +45,14 @@ export function validateTaskRef(ref: unknown): number | string {
 export function findTask(tasks: TaskEntry[], ref: number | string): TaskEntry {
   validateTaskRef(ref);
   if (typeof ref === 'number') {
-    const found = tasks.find((t) => toNumber(t.task_id, Number.NaN) === ref);
+    const found = tasks.find((t) => decodeNumber(t.task_id, Number.NaN) === ref);
     if (found === undefined) throw noTask(`No task with id ${ref}. ${existing(tasks)}`);
     return found;
   }
   const trimmed = ref.trim();
   if (WHOLE_NUMBER.test(trimmed)) {
     const id = Number(trimmed);
-    const found = tasks.find((t) => toNumber(t.task_id, Number.NaN) === id);
+    const found = tasks.find((t) => decodeNumber(t.task_id, Number.NaN) === id);
     if (found !== undefined) return found;
     const named = byName(tasks, ref);
     if (named !== undefined) return named;

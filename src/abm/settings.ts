@@ -5,7 +5,8 @@
 import { invalid } from '../dsm/errors';
 import type { DsmCaller } from '../dsm/types';
 import { DEFAULT_REGION, getTaskSettings, getWorkerCount, relinkTask, setTaskSettings, updateWorkerCount } from './api';
-import { describeValue, intInRange, toInt, toNumber } from './decode';
+import { decodeNumber } from './decode';
+import { describeValue, isBlank, readInt, readIntInRange } from './validate';
 import { resolveTask, validateTaskRef } from './lookup';
 import type {
   RelinkRequest,
@@ -34,10 +35,6 @@ export interface ScheduleInput {
 const POLICIES = ['continuous', 'manual', 'scheduled'] as const;
 const ALL_DAYS = [0, 1, 2, 3, 4, 5, 6];
 
-function absent(value: unknown): boolean {
-  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
-}
-
 function parsePolicy(value: unknown): ScheduleRequest['policy'] {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2) return POLICIES[value];
   if (typeof value === 'string') {
@@ -65,7 +62,7 @@ function parseDays(value: unknown): number[] {
   for (const item of items) {
     let day: number;
     try {
-      day = toInt(item, 'run_days');
+      day = readInt(item, 'run_days');
     } catch {
       day = Number.NaN;
     }
@@ -93,12 +90,12 @@ export function validateSchedule(input: ScheduleInput): ScheduleRequest {
   }
   const policy = parsePolicy(input.policy);
   if (policy !== 'scheduled') return { policy };
-  const startHour = absent(input.start_hour) ? 0 : intInRange(input.start_hour, 'start_hour', 0, 23);
-  const startMinute = absent(input.start_minute) ? 0 : intInRange(input.start_minute, 'start_minute', 0, 59);
-  const repeat = absent(input.repeat_every_hours)
+  const startHour = isBlank(input.start_hour) ? 0 : readIntInRange(input.start_hour, 'start_hour', 0, 23);
+  const startMinute = isBlank(input.start_minute) ? 0 : readIntInRange(input.start_minute, 'start_minute', 0, 59);
+  const repeat = isBlank(input.repeat_every_hours)
     ? 0
-    : intInRange(input.repeat_every_hours, 'repeat_every_hours', 0, 23);
-  let lastRunHour = absent(input.last_run_hour) ? 23 : intInRange(input.last_run_hour, 'last_run_hour', 0, 23);
+    : readIntInRange(input.repeat_every_hours, 'repeat_every_hours', 0, 23);
+  let lastRunHour = isBlank(input.last_run_hour) ? 23 : readIntInRange(input.last_run_hour, 'last_run_hour', 0, 23);
   if (repeat > 0 && lastRunHour < startHour) {
     throw invalid(
       `last_run_hour must be from start_hour (${startHour}) to 23 when repeat_every_hours is set, got ${describeValue(input.last_run_hour)}`,
@@ -160,7 +157,7 @@ export function applySchedule(taskInfo: TaskInfo, req: ScheduleRequest): TaskInf
 /** days_to_keep: 0 = keep all versions, N > 0 = keep N days. Numbers or numeric strings. */
 export function validateRetention(days: unknown): number {
   try {
-    return intInRange(days, 'days_to_keep', 0);
+    return readIntInRange(days, 'days_to_keep', 0);
   } catch {
     throw invalid(
       `days_to_keep must be 0 (keep all versions) or a positive whole number of days, got ${describeValue(days)}`,
@@ -233,7 +230,7 @@ async function modifyTask(
   change: (info: TaskInfo) => TaskInfo,
 ): Promise<SettingsChange> {
   const task = await resolveTask(c, taskRef);
-  const taskId = toNumber(task.task_id, Number.NaN);
+  const taskId = decodeNumber(task.task_id, Number.NaN);
   const current = await getTaskSettings(c, taskId);
   const next = change(current);
   await setTaskSettings(c, taskId, prepareForWrite(next));
@@ -273,11 +270,11 @@ function floorFor(max: number): number {
  * not an error: clampWorkers lowers them.
  */
 export function validateWorkers(backupJobWorkers: unknown, eventWorkers: unknown, max?: WorkerMaxima): WorkersRequest {
-  const bFloor = floorFor(toNumber(max?.max_backup_job_worker_count, 0));
-  const eFloor = floorFor(toNumber(max?.max_event_worker_count, 0));
+  const bFloor = floorFor(decodeNumber(max?.max_backup_job_worker_count, 0));
+  const eFloor = floorFor(decodeNumber(max?.max_event_worker_count, 0));
   return {
-    backup_job_workers: intInRange(backupJobWorkers, 'backup_job_workers', bFloor),
-    event_workers: intInRange(eventWorkers, 'event_workers', eFloor),
+    backup_job_workers: readIntInRange(backupJobWorkers, 'backup_job_workers', bFloor),
+    event_workers: readIntInRange(eventWorkers, 'event_workers', eFloor),
   };
 }
 
@@ -291,8 +288,8 @@ export function clampWorkers(
   req: WorkersRequest,
   counts: WorkerMaxima,
 ): { applied: Pick<WorkerCounts, 'backup_job_worker_count' | 'event_worker_count'>; clamped: boolean } {
-  const b = clampOne(req.backup_job_workers, toNumber(counts.max_backup_job_worker_count, 0));
-  const e = clampOne(req.event_workers, toNumber(counts.max_event_worker_count, 0));
+  const b = clampOne(req.backup_job_workers, decodeNumber(counts.max_backup_job_worker_count, 0));
+  const e = clampOne(req.event_workers, decodeNumber(counts.max_event_worker_count, 0));
   return {
     applied: { backup_job_worker_count: b, event_worker_count: e },
     clamped: b !== req.backup_job_workers || e !== req.event_workers,
@@ -363,7 +360,7 @@ export function validateRelink(input: RelinkInput): RelinkRequest {
   if (!EMAIL.test(adminEmail)) {
     throw invalid(`admin_email must be an e-mail address (name@domain), got ${describeValue(input.adminEmail)}`);
   }
-  const region = absent(input.region) ? DEFAULT_REGION : text(input.region, 'region', 'a region name (e.g. "Microsoft 365")');
+  const region = isBlank(input.region) ? DEFAULT_REGION : text(input.region, 'region', 'a region name (e.g. "Microsoft 365")');
   return { taskName, localShared: shared, localPath: `/${parts.join('/')}`, adminEmail, region };
 }
 

@@ -15,7 +15,7 @@
 // comes when a task is seen running with a start not announced before; a run seen only after
 // its end yields its end event alone. The first poll without memory is a baseline (no events).
 
-import { isRunning, logLevel, runCounts, runResult, toNumber } from '../abm/decode';
+import { isRunning, logLevel, runCounts, runResult, decodeNumber } from '../abm/decode';
 import type { EventLogEntry, GeneralLogEntry, LogLevel, TaskEntry } from '../abm/types';
 import { advanceCursor, freshLines } from './logs';
 import type {
@@ -51,26 +51,26 @@ export function cloneMemory(memory: RunMemory): RunMemory {
 // ---- small readers -------------------------------------------------------------------------
 
 function taskId(task: { task_id?: unknown }): number {
-  return toNumber(task.task_id, Number.NaN);
+  return decodeNumber(task.task_id, Number.NaN);
 }
 
 /** End of the task's last finished run (last_execution_time), 0 when it never ran. */
 function endOf(task: TaskEntry): number {
-  return toNumber(task.last_execution_time, 0);
+  return decodeNumber(task.last_execution_time, 0);
 }
 
 /** Start of the task's last finished run: its end minus its duration (docs/protocol.md §7). */
 function startOf(task: TaskEntry): number {
   const end = endOf(task);
-  return end > 0 ? Math.max(0, end - toNumber(task.duration, 0)) : 0;
+  return end > 0 ? Math.max(0, end - decodeNumber(task.duration, 0)) : 0;
 }
 
 function executionOf(x: { task_execution_id?: unknown }): number {
-  return toNumber(x.task_execution_id, 0);
+  return decodeNumber(x.task_execution_id, 0);
 }
 
 function timeOf(line: ResultSource): number {
-  return toNumber(line.timestamp, 0);
+  return decodeNumber(line.timestamp, 0);
 }
 
 /** Identity of a result line, the same whether it came from the general log or event_log. */
@@ -100,12 +100,12 @@ function withLevel(line: ResultSource): LeveledLine {
 function resultLines(snapshot: Snapshot, id: number, generalLogOnly = false): ResultSource[] {
   const out: ResultSource[] = [];
   for (const l of snapshot.logs) {
-    if (toNumber(l.category, Number.NaN) === 0 && taskId(l) === id) out.push(l);
+    if (decodeNumber(l.category, Number.NaN) === 0 && taskId(l) === id) out.push(l);
   }
   if (!generalLogOnly && Array.isArray(snapshot.event_log)) {
     for (const l of snapshot.event_log) {
       const category = (l as { category?: unknown }).category;
-      if (category !== undefined && toNumber(category, Number.NaN) !== 0) continue;
+      if (category !== undefined && decodeNumber(category, Number.NaN) !== 0) continue;
       if (taskId(l) === id && typeof l.description === 'string') out.push(l);
     }
   }
@@ -169,7 +169,7 @@ const RAN_LINE = /\bran backup task\b/i;
 function ranLineTime(task: TaskEntry, snapshot: Snapshot, from: number, until: number): number | undefined {
   let best: number | undefined;
   for (const l of snapshot.logs) {
-    if (taskId(l) !== taskId(task) || toNumber(l.category, Number.NaN) !== 3 || !RAN_LINE.test(l.description)) continue;
+    if (taskId(l) !== taskId(task) || decodeNumber(l.category, Number.NaN) !== 3 || !RAN_LINE.test(l.description)) continue;
     const t = timeOf(l);
     if (t >= from && t <= until && (best === undefined || t > best)) best = t;
   }
@@ -189,7 +189,7 @@ function runningStart(task: TaskEntry, snapshot: Snapshot, previousEnd: number):
 function lineEndOf(line: ResultSource): number | undefined {
   const raw = (line as { last_execution_time?: unknown }).last_execution_time;
   if (raw === undefined) return undefined;
-  const n = toNumber(raw, Number.NaN);
+  const n = decodeNumber(raw, Number.NaN);
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
@@ -259,7 +259,7 @@ export function runEndPayload(task: TaskEntry, line?: ResultSource): RunEndPaylo
     result: finishedResult(task, line),
     started_at: startOf(task),
     ended_at: endOf(task),
-    duration: toNumber(task.duration, 0),
+    duration: decodeNumber(task.duration, 0),
     errors: counts.errors,
     warnings: counts.warnings,
     services: counts.services,
@@ -280,7 +280,7 @@ export function failureReason(
   if (result === 'success') return null;
   if (line !== undefined && typeof line.description === 'string' && line.description !== '') return line.description;
   if (task !== undefined) {
-    const code = toNumber(task.task_status_error_code, 0);
+    const code = decodeNumber(task.task_status_error_code, 0);
     if (code !== 0) return `error code ${code}`;
     const counts = runCounts(task);
     if (result === 'error' && counts.errors > 0) return `${counts.errors} error${counts.errors === 1 ? '' : 's'}`;
@@ -348,7 +348,7 @@ function remember(
 function baselineEntry(task: TaskEntry, snapshot: Snapshot, options: MonitorOptions): TaskRunMemory {
   const start = startOf(task);
   const end = endOf(task);
-  const entry: TaskRunMemory = { started_at: start, last_execution_time: end, attention: toNumber(task.attention_count, 0) };
+  const entry: TaskRunMemory = { started_at: start, last_execution_time: end, attention: decodeNumber(task.attention_count, 0) };
   const exec = executionOf(task);
   if (exec > 0) entry.execution_id = exec;
   if (isRunning(task)) {
@@ -430,7 +430,7 @@ function track(
     const end = endOf(task);
     const exec = executionOf(task);
     const running = isRunning(task);
-    const attention = toNumber(task.attention_count, 0);
+    const attention = decodeNumber(task.attention_count, 0);
     let entry = mem.tasks[key];
 
     if (entry === undefined) {
@@ -592,7 +592,7 @@ export function haSensorState(task: TaskEntry, memory: RunMemory | undefined, op
     reason = failureReason(last, task, undefined);
   }
   const lastSuccess = entry?.last_success;
-  const staleHours = toNumber(options.staleHours ?? DEFAULT_STALE_HOURS, DEFAULT_STALE_HOURS);
+  const staleHours = decodeNumber(options.staleHours ?? DEFAULT_STALE_HOURS, DEFAULT_STALE_HOURS);
   const stale = staleHours > 0 && (lastSuccess === undefined || options.at / 1000 - lastSuccess > staleHours * 3600);
   const counts = runCounts(task);
   return {
@@ -604,7 +604,7 @@ export function haSensorState(task: TaskEntry, memory: RunMemory | undefined, op
       failed_reason: last === null || last === 'success' ? null : reason,
       errors: counts.errors,
       warnings: counts.warnings,
-      duration: toNumber(task.duration, 0),
+      duration: decodeNumber(task.duration, 0),
       stale,
       available: true,
     },

@@ -2,7 +2,7 @@
 // `reachable` once when polls succeed again, `overdue` once per episode per task. Pure
 // functions: the monitor and the Home Assistant bridge keep the returned state in their memory.
 
-import { isRunning, toNumber } from '../abm/decode';
+import { isRunning, decodeNumber } from '../abm/decode';
 import type { TaskEntry } from '../abm/types';
 import type { RunMemory } from './types';
 
@@ -89,7 +89,7 @@ export function overdueEvents(
   const mem: RunMemory = JSON.parse(JSON.stringify(memory)) as RunMemory;
   const events: OverdueEvent[] = [];
   for (const task of tasks) {
-    const id = toNumber(task.task_id, Number.NaN);
+    const id = decodeNumber(task.task_id, Number.NaN);
     const entry = mem.tasks[String(id)];
     if (!Number.isFinite(id) || entry === undefined) continue;
     const running = isRunning(task);

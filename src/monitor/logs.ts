@@ -1,19 +1,19 @@
 // Reading "what is new" in DSM's general log. Lines carry no id, and several may share a
 // second, so a position is the newest timestamp plus the keys of the lines seen at it.
 
-import { toNumber } from '../abm/decode';
+import { decodeNumber } from '../abm/decode';
 import type { GeneralLogEntry } from '../abm/types';
 import type { LogCursor } from './types';
 
 /** A line's identity: every field DSM sends, in a fixed order. */
 export function lineKey(line: Partial<GeneralLogEntry>): string {
   return JSON.stringify([
-    toNumber(line.timestamp, 0),
-    toNumber(line.task_id, 0),
-    toNumber(line.task_execution_id, 0),
-    toNumber(line.category, -1),
-    toNumber(line.log_type, 0),
-    toNumber(line.error_code, 0),
+    decodeNumber(line.timestamp, 0),
+    decodeNumber(line.task_id, 0),
+    decodeNumber(line.task_execution_id, 0),
+    decodeNumber(line.category, -1),
+    decodeNumber(line.log_type, 0),
+    decodeNumber(line.error_code, 0),
     typeof line.description === 'string' ? line.description : '',
   ]);
 }
@@ -29,7 +29,7 @@ export function freshLines(newestFirst: readonly GeneralLogEntry[], cursor: LogC
   for (const k of cursor.keys) unmatched.set(k, (unmatched.get(k) ?? 0) + 1);
   const fresh: GeneralLogEntry[] = [];
   for (const line of newestFirst) {
-    const t = toNumber(line.timestamp, 0);
+    const t = decodeNumber(line.timestamp, 0);
     if (t > cursor.timestamp) {
       fresh.push(line);
     } else if (t === cursor.timestamp) {
@@ -46,11 +46,11 @@ export function freshLines(newestFirst: readonly GeneralLogEntry[], cursor: LogC
 export function advanceCursor(cursor: LogCursor | undefined, fresh: readonly GeneralLogEntry[]): LogCursor | undefined {
   let newest = cursor?.timestamp;
   for (const line of fresh) {
-    const t = toNumber(line.timestamp, 0);
+    const t = decodeNumber(line.timestamp, 0);
     if (newest === undefined || t > newest) newest = t;
   }
   if (newest === undefined) return undefined;
   const keys = cursor !== undefined && cursor.timestamp === newest ? [...cursor.keys] : [];
-  for (const line of fresh) if (toNumber(line.timestamp, 0) === newest) keys.push(lineKey(line));
+  for (const line of fresh) if (decodeNumber(line.timestamp, 0) === newest) keys.push(lineKey(line));
   return { timestamp: newest, keys };
 }

@@ -2,7 +2,7 @@
 // (Node-RED wipes node context on a full deploy unless a store is configured), plus a plain
 // JSON form that the node mirrors to its context for restarts with a persistent store.
 
-import { toNumber } from '../abm/decode';
+import { decodeNumber } from '../abm/decode';
 import type { FinishedResult, LogCursor, RunMemory, TaskRunMemory } from './types';
 
 const store = new Map<string, RunMemory>();
@@ -58,7 +58,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function optionalNumber(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
-  const n = toNumber(v, Number.NaN);
+  const n = decodeNumber(v, Number.NaN);
   return Number.isFinite(n) ? n : undefined;
 }
 

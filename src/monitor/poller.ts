@@ -4,7 +4,7 @@
 // someone holds it fast (a backup node's wait, a button press) or a watched task runs.
 
 import { getGeneralLog, listTasks } from '../abm/api';
-import { isRunning, toNumber } from '../abm/decode';
+import { isRunning, decodeNumber } from '../abm/decode';
 import type { GeneralLogEntry } from '../abm/types';
 import type { DsmCaller } from '../dsm/types';
 import { advanceCursor, freshLines } from './logs';
@@ -265,7 +265,7 @@ export class Poller {
       this.stats.listTasksCalls += 1;
       const data = await listTasks(this.caller);
       snapshotBase = { tasks: data.tasks, event_log: data.event_log };
-      this.running = data.tasks.filter((t) => isRunning(t)).map((t) => toNumber(t.task_id, Number.NaN));
+      this.running = data.tasks.filter((t) => isRunning(t)).map((t) => decodeNumber(t.task_id, Number.NaN));
       if (wantsLogs) {
         const read = await this.readNewLines();
         fresh = read.lines;
@@ -327,7 +327,7 @@ export class Poller {
         this.stats.logCalls += 1;
         const page = await getGeneralLog(this.caller, { offset: read.length, limit: LOG_PAGE });
         read.push(...page.logs);
-        const reachedKnown = page.logs.some((l) => toNumber(l.timestamp, 0) < cursor.timestamp);
+        const reachedKnown = page.logs.some((l) => decodeNumber(l.timestamp, 0) < cursor.timestamp);
         if (reachedKnown || page.logs.length < LOG_PAGE) break;
       }
       newestFirst = freshLines(read, cursor);

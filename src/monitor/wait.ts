@@ -1,7 +1,7 @@
 // Run-and-wait for the backup node: watch one task through the shared poller until the run
 // we started has ended, then answer with that run's result, counts and duration.
 
-import { isRunning, toNumber } from '../abm/decode';
+import { isRunning, decodeNumber } from '../abm/decode';
 import type { TaskEntry } from '../abm/types';
 import { DsmError } from '../dsm/errors';
 import type { DsmErrorCode } from '../dsm/errors';
@@ -55,11 +55,11 @@ export function waitForRunEnd(
   const slack = options.slackSeconds ?? DEFAULT_SLACK_S;
   const before = options.before;
   const isOurs = (entry: TaskEntry, end: number): boolean => {
-    const start = end - toNumber(entry.duration, 0);
+    const start = end - decodeNumber(entry.duration, 0);
     if (before === undefined) return end > 0 && start >= startedAfter - slack;
-    const exec = toNumber(entry.task_execution_id, 0);
-    const execBefore = toNumber(before.task_execution_id, 0);
-    return end > toNumber(before.last_execution_time, 0) || (exec > 0 && execBefore > 0 && exec !== execBefore);
+    const exec = decodeNumber(entry.task_execution_id, 0);
+    const execBefore = decodeNumber(before.task_execution_id, 0);
+    return end > decodeNumber(before.last_execution_time, 0) || (exec > 0 && execBefore > 0 && exec !== execBefore);
   };
   return new Promise<RunEndPayload>((resolve, reject) => {
     let settled = false;
@@ -86,7 +86,7 @@ export function waitForRunEnd(
 
     const onSnapshot = (s: Snapshot): void => {
       if (settled) return;
-      const entry: TaskEntry | undefined = s.tasks.find((t) => toNumber(t.task_id, Number.NaN) === task.task_id);
+      const entry: TaskEntry | undefined = s.tasks.find((t) => decodeNumber(t.task_id, Number.NaN) === task.task_id);
       if (entry === undefined) {
         fail(new DsmError(`${label} no longer exists on the NAS`, 'ENOTASK', { api: API, method: 'list_tasks' }));
         return;
@@ -96,11 +96,11 @@ export function waitForRunEnd(
         // end is ours all the same, the node asked for "the run in progress or the one we start".
         if (!sawRunning) {
           sawRunning = true;
-          options.onRunning?.(toNumber(entry.task_execution_id, 0));
+          options.onRunning?.(decodeNumber(entry.task_execution_id, 0));
         }
         return;
       }
-      const end = toNumber(entry.last_execution_time, 0);
+      const end = decodeNumber(entry.last_execution_time, 0);
       if (sawRunning || isOurs(entry, end)) {
         const payload = runEndPayload(entry, findRunLine(entry, s));
         finish(() => resolve(payload));

@@ -8,7 +8,7 @@ import { waitForRunEnd } from '../monitor';
 import { testMinIntervalMs } from './shared/config';
 import { asNodeError, handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
-import { toBool, toChoice, toNumber } from './shared/settings';
+import { readBool, readChoice, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
 
 const ACTIONS = ['run', 'cancel', 'msg'] as const;
@@ -48,7 +48,7 @@ const init = function (RED: NodeAPI): void {
 
   function setup(node: Node, config: BackupDef): void {
     const flow = startFlowNode(RED, node, config);
-    const wait = toBool(config.waitForCompletion);
+    const wait = readBool(config.waitForCompletion);
     const waits = new Set<AbortController>();
 
     const waitStatus = (): void => {
@@ -107,10 +107,10 @@ const init = function (RED: NodeAPI): void {
     });
 
     handleInput(flow, async (msg): Promise<Step> => {
-      let action = toChoice<Action>(config.action, 'action', ACTIONS, 'run');
-      if (action === 'msg') action = toChoice(msg.action as unknown, 'msg.action', ['run', 'cancel'] as const);
+      let action = readChoice<Action>(config.action, 'action', ACTIONS, 'run');
+      if (action === 'msg') action = readChoice(msg.action as unknown, 'msg.action', ['run', 'cancel'] as const);
       const ref = await selectTask(RED, node, config, msg, { allowAll: true });
-      const timeoutS = toNumber(config.waitTimeout, 'waitTimeout (s)', { min: 1, max: 86400, fallback: DEFAULT_WAIT_TIMEOUT_S });
+      const timeoutS = readNumber(config.waitTimeout, 'waitTimeout (s)', { min: 1, max: 86400, fallback: DEFAULT_WAIT_TIMEOUT_S });
       // Host clock before the request: the run we start begins after it (waitForRunEnd allows some slack).
       const startedAfter = Math.floor(Date.now() / 1000);
       if (action === 'cancel') {

@@ -15,7 +15,7 @@ import { defineFlowNode } from './shared/define';
 import type { FlowNode } from './shared/pipeline';
 import { asNodeError, noNasError } from './shared/pipeline';
 import { testMinIntervalMs } from './shared/config';
-import { isBlank, toBool, toNumber } from './shared/settings';
+import { isBlank, readBool, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
 import { clock } from './shared/status';
 
@@ -94,9 +94,9 @@ const init = function (RED: NodeAPI): void {
     let prefix: string;
     let baseTopic: string;
     try {
-      interval = Math.max(minSeconds, toNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 }));
-      fastInterval = Math.max(minFast, toNumber(config.fastInterval, 'fastInterval (s)', { min: 0, fallback: 10 }));
-      staleHours = toNumber(config.staleHours, 'staleHours', { min: 0, fallback: DEFAULT_STALE_HOURS });
+      interval = Math.max(minSeconds, readNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 }));
+      fastInterval = Math.max(minFast, readNumber(config.fastInterval, 'fastInterval (s)', { min: 0, fallback: 10 }));
+      staleHours = readNumber(config.staleHours, 'staleHours', { min: 0, fallback: DEFAULT_STALE_HOURS });
       timeZone = isBlank(config.timeZone) ? hostTimeZone() : checkTimeZone(config.timeZone);
       prefix = topicSetting(config.prefix, 'prefix', DEFAULT_PREFIX);
       baseTopic = topicSetting(config.baseTopic, 'baseTopic', defaultBaseTopic(nas?.id ?? node.id));
@@ -106,8 +106,8 @@ const init = function (RED: NodeAPI): void {
       node.error(e);
       return;
     }
-    const failOnWarning = toBool(config.failOnWarning);
-    const buttons = toBool(config.buttons, true);
+    const failOnWarning = readBool(config.failOnWarning);
+    const buttons = readBool(config.buttons, true);
     const store = nas ? fileStore(userDirOf(RED.settings as { userDir?: unknown }), nas.id, { warn: (t) => node.warn(t) }) : undefined;
     let savedJson = '';
 

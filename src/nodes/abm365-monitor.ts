@@ -11,7 +11,7 @@ import type { MonitorLogLevel, MonitorOptions, RunMemory, Snapshot } from '../mo
 import { testMinIntervalMs } from './shared/config';
 import { asNodeError, noNasError, startFlowNode } from './shared/pipeline';
 import { clock } from './shared/status';
-import { toBool, toChoice, toNumber } from './shared/settings';
+import { readBool, readChoice, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
 import type { TaskSelection } from './shared/task';
 
@@ -63,10 +63,10 @@ const init = function (RED: NodeAPI): void {
     let logLevel: MonitorLogLevel;
     let staleHours: number;
     try {
-      interval = toNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 });
-      format = toChoice(config.format, 'format', FORMATS, 'events');
-      logLevel = toChoice(config.logLevel, 'logLevel', LOG_LEVELS, 'error');
-      staleHours = toNumber(config.staleHours, 'staleHours', { min: 0, fallback: DEFAULT_STALE_HOURS });
+      interval = readNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 });
+      format = readChoice(config.format, 'format', FORMATS, 'events');
+      logLevel = readChoice(config.logLevel, 'logLevel', LOG_LEVELS, 'error');
+      staleHours = readNumber(config.staleHours, 'staleHours', { min: 0, fallback: DEFAULT_STALE_HOURS });
     } catch (err) {
       fail(err);
       return;
@@ -75,7 +75,7 @@ const init = function (RED: NodeAPI): void {
       node.warn(`interval ${interval} s is below the minimum: using ${minSeconds} s`);
       interval = minSeconds;
     }
-    const failOnWarning = toBool(config.failOnWarning);
+    const failOnWarning = readBool(config.failOnWarning);
     const base: MonitorOptions = { failOnWarning, logLevel, staleHours };
 
     let memory: RunMemory | undefined = memoryStore.load(node.id);

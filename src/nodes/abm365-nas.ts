@@ -12,7 +12,7 @@ import type { ConnectionState, DsmClientOptions, Protocol, TlsMode } from '../ds
 import { Poller } from '../monitor';
 import type { NasConfigNode, NasCredentials } from './shared/config';
 import { getNas, NAS_TYPE, testMinIntervalMs } from './shared/config';
-import { firstSet, toChoice, toNumber } from './shared/settings';
+import { firstSet, readChoice, readNumber } from '../abm/validate';
 import type { ConnectionDetail, ConnectionListener } from './shared/status';
 
 interface NasSettings {
@@ -45,15 +45,15 @@ function text(value: unknown): string {
 function clientOptions(settings: NasSettings, creds: NasCredentials, id: unknown): DsmClientOptions {
   const host = text(settings.host).trim();
   if (!host) throw invalid('NAS host is empty: enter the host name or IP address of the NAS');
-  const protocol = toChoice<Protocol>(settings.protocol, 'protocol', ['https', 'http'], 'https');
-  const tlsMode = toChoice<TlsMode>(settings.tlsMode, 'tlsMode', ['verify', 'fingerprint', 'insecure'], 'verify');
+  const protocol = readChoice<Protocol>(settings.protocol, 'protocol', ['https', 'http'], 'https');
+  const tlsMode = readChoice<TlsMode>(settings.tlsMode, 'tlsMode', ['verify', 'fingerprint', 'insecure'], 'verify');
   const fingerprint = text(settings.fingerprint).trim();
   if (protocol === 'https' && tlsMode === 'fingerprint' && !fingerprint) {
     throw invalid('fingerprint is empty: enter the SHA-256 fingerprint of the NAS certificate, or choose another TLS mode');
   }
-  const port = toNumber(settings.port, 'port', { min: 1, max: 65535, integer: true, fallback: protocol === 'http' ? 5000 : 5001 });
-  const timeout = toNumber(settings.timeout, 'timeout (s)', { min: 1, max: 3600, fallback: 30 });
-  const maxConcurrent = toNumber(settings.maxConcurrent, 'maxConcurrent', { min: 1, max: 64, integer: true, fallback: 4 });
+  const port = readNumber(settings.port, 'port', { min: 1, max: 65535, integer: true, fallback: protocol === 'http' ? 5000 : 5001 });
+  const timeout = readNumber(settings.timeout, 'timeout (s)', { min: 1, max: 3600, fallback: 30 });
+  const maxConcurrent = readNumber(settings.maxConcurrent, 'maxConcurrent', { min: 1, max: 64, integer: true, fallback: 4 });
   const username = text(creds.username);
   if (!username) throw invalid('NAS user name is empty: enter the DSM account in the NAS config node');
   const token = text(creds.deviceToken);

@@ -18,7 +18,7 @@ import type { DsmCaller } from '../dsm/types';
 import { invalid } from '../dsm/errors';
 import { handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
-import { asRecord, firstSet, toBool, toChoice, toNumber } from './shared/settings';
+import { asRecord, firstSet, readBool, readChoice, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
 import type { TaskRef } from './shared/task';
 
@@ -73,7 +73,7 @@ const init = function (RED: NodeAPI): void {
     const flow = startFlowNode(RED, node, config);
 
     handleInput(flow, async (msg): Promise<Step> => {
-      const operation = toChoice<Operation>(config.operation, 'operation', OPERATIONS, 'tasks');
+      const operation = readChoice<Operation>(config.operation, 'operation', OPERATIONS, 'tasks');
       const p = asRecord(msg.payload);
       const needsTask = operation === 'task' || operation === 'settings' || operation === 'task-log';
       let ref: TaskRef | 'all' = 0;
@@ -124,11 +124,11 @@ const init = function (RED: NodeAPI): void {
         case 'task-log':
         case 'package-log': {
           // Checked here, before any request: a bad offset or limit never reaches the NAS.
-          const offset = toNumber(firstSet(p.offset, config.offset), 'offset', { min: 0, integer: true, fallback: 0 });
-          const limit = toNumber(firstSet(p.limit, config.limit), 'limit', { min: 1, max: 5000, integer: true, fallback: 200 });
+          const offset = readNumber(firstSet(p.offset, config.offset), 'offset', { min: 0, integer: true, fallback: 0 });
+          const limit = readNumber(firstSet(p.limit, config.limit), 'limit', { min: 1, max: 5000, integer: true, fallback: 200 });
           const keywordValue = firstSet(p.key_word, config.keyword);
           const keyword = keywordValue === undefined ? '' : String(keywordValue);
-          const allPages = toBool(config.allPages);
+          const allPages = readBool(config.allPages);
           const summary = (r: LogResult<unknown>): string => `${r.total} line${r.total === 1 ? '' : 's'}`;
           if (operation === 'package-log') {
             return step({

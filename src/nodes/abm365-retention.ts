@@ -6,7 +6,7 @@ import { setRetention, validateRetention } from '../abm';
 import { invalid } from '../dsm/errors';
 import { handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
-import { asRecord, firstSet, toChoice, toNumber } from './shared/settings';
+import { asRecord, firstSet, readChoice, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
 
 const MODES = ['all', 'days'] as const;
@@ -30,11 +30,11 @@ type NoCredentials = Record<string, never>;
 function daysToKeep(config: RetentionSettings, payload: unknown): number {
   const override = firstSet(asRecord(payload).days_to_keep);
   if (override !== undefined) return validateRetention(override);
-  const mode = toChoice<Mode>(config.mode === undefined ? 'all' : config.mode, 'mode', MODES);
+  const mode = readChoice<Mode>(config.mode === undefined ? 'all' : config.mode, 'mode', MODES);
   if (mode === 'all') return 0;
   const days = config.days === undefined ? DEFAULT_DAYS : config.days;
   // In "days" mode 0 is not "keep all": the node asks for a number of days.
-  return toNumber(days, 'days', { min: 1, integer: true });
+  return readNumber(days, 'days', { min: 1, integer: true });
 }
 
 const init = function (RED: NodeAPI): void {

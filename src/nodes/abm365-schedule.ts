@@ -7,7 +7,7 @@ import type { ScheduleInput } from '../abm';
 import { invalid } from '../dsm/errors';
 import { handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
-import { asRecord, firstSet, isBlank } from './shared/settings';
+import { asRecord, firstSet, isBlank } from '../abm/validate';
 import { selectTask } from './shared/task';
 
 interface ScheduleSettings {

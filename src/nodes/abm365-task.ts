@@ -6,7 +6,7 @@ import type { RelinkInput } from '../abm';
 import { invalid } from '../dsm/errors';
 import { handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
-import { asRecord, firstSet, toChoice } from './shared/settings';
+import { asRecord, firstSet, readChoice } from '../abm/validate';
 import { selectTask } from './shared/task';
 
 const ACTIONS = ['delete', 'relink'] as const;
@@ -52,7 +52,7 @@ const init = function (RED: NodeAPI): void {
     const removeData = config.removeData === true;
 
     handleInput(flow, async (msg): Promise<Step> => {
-      const action = toChoice<Action>(config.action === undefined ? 'delete' : config.action, 'action', ACTIONS);
+      const action = readChoice<Action>(config.action === undefined ? 'delete' : config.action, 'action', ACTIONS);
       if (action === 'relink') {
         // Checked here, before any request reaches the NAS.
         const req = validateRelink(relinkInput(config, msg.payload));

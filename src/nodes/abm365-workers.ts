@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { setWorkers, validateWorkers } from '../abm';
 import { handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
-import { asRecord, firstSet } from './shared/settings';
+import { asRecord, firstSet } from '../abm/validate';
 
 /** The editor's default limit (used when a hand-written flow leaves a setting out). */
 const DEFAULT_WORKERS = 40;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { DsmError, isDsmError } from '../../src/dsm/errors';
 import { asNodeError } from '../../src/nodes/shared/pipeline';
-import { CURRENT_VERSION, settingsVersion, toBool, toChoice, toNumber } from '../../src/nodes/shared/settings';
 import { Status } from '../../src/nodes/shared/status';
 import { selectTask, toTaskRef } from '../../src/nodes/shared/task';
+import { CURRENT_VERSION, settingsVersion } from '../../src/nodes/shared/version';
 
 function fakeNode(): { node: Pick<Node, 'status'>; shown: NodeStatus[] } {
   const shown: NodeStatus[] = [];
@@ -88,19 +88,7 @@ describe('shared: Status', () => {
 });
 
 describe('shared: settings', () => {
-  it('numbers from numbers or numeric strings, with the range in the error', () => {
-    assert.equal(toNumber('12', 'x'), 12);
-    assert.equal(toNumber('', 'x', { fallback: 3 }), 3);
-    assert.equal(codeOf(() => toNumber('1.5', 'hour', { integer: true, min: 0, max: 23 })), 'EINVALID');
-    assert.throws(() => toNumber('24', 'hour', { integer: true, min: 0, max: 23 }), /hour "24" is not valid: expected a whole number from 0 to 23/);
-    assert.throws(() => toNumber(undefined, 'days'), /days is missing/);
-  });
-
-  it('booleans, choices and the version default', () => {
-    assert.equal(toBool('true'), true);
-    assert.equal(toBool(0, true), false);
-    assert.equal(toChoice('b', 'op', ['a', 'b'] as const), 'b');
-    assert.throws(() => toChoice('z', 'op', ['a', 'b'] as const), /op "z" is not valid: expected one of a, b/);
+  it('a node without a settings version is at the current one', () => {
     assert.equal(settingsVersion({}), CURRENT_VERSION);
     assert.equal(settingsVersion({ version: '1' }), 1);
   });

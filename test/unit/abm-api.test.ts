@@ -15,7 +15,6 @@ import {
   runBackup,
   setTaskSettings,
   updateWorkerCount,
-  validatePaging,
   type LogPage,
   type TaskLogEntry,
 } from '../../src/abm';
@@ -212,14 +211,5 @@ describe('abm api: paging', () => {
       c.calls.map((x) => [x.method, x.options]),
       [['get_all_log', { largeAnswer: true }], ['get_general_log', { largeAnswer: true }], ['list_tasks', undefined]],
     );
-  });
-
-  it('validatePaging: defaults, numeric strings, ranges', () => {
-    assert.deepEqual(validatePaging({}), { offset: 0, limit: 200 });
-    assert.deepEqual(validatePaging({ offset: '20', limit: '50' }), { offset: 20, limit: 50 });
-    assert.deepEqual(validatePaging({ offset: '', limit: null }), { offset: 0, limit: 200 });
-    assert.throws(() => validatePaging({ offset: -1 }), /^DsmError: offset must be a whole number of 0 or more, got -1$/);
-    assert.throws(() => validatePaging({ limit: 0 }), /limit must be a whole number of 1 or more, got 0/);
-    assert.throws(() => validatePaging({ limit: 'ten' }), /got "ten"/);
   });
 });

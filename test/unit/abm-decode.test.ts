@@ -4,80 +4,34 @@ import {
   decorateListTasks,
   decorateListTasksOwned,
   decorateLogPage,
+  decodeBool,
+  decodeNumber,
   decorateTask,
-  describeValue,
   enabledServices,
-  intInRange,
   isRunning,
   logLevel,
   runCounts,
   runResult,
   serviceName,
   statusText,
-  toBool,
-  toInt,
-  toNumber,
   userTypeName,
 } from '../../src/abm';
-import { DsmError } from '../../src/dsm/errors';
 import { frozen, seedGeneralLog, seedList, seedTask, seedTaskLog } from './abm-fixtures.test';
 
-function invalidWith(re: RegExp) {
-  return (e: unknown): boolean => e instanceof DsmError && e.code === 'EINVALID' && re.test(e.message);
-}
-
 describe('abm decode: numbers and flags', () => {
-  it('toInt accepts numbers and numeric strings', () => {
-    assert.equal(toInt(7, 'x'), 7);
-    assert.equal(toInt('7', 'x'), 7);
-    assert.equal(toInt(' 12 ', 'x'), 12);
-    assert.equal(toInt('-3', 'x'), -3);
-    assert.equal(toInt('+3', 'x'), 3);
+  it('decodeNumber decodes leniently with a fallback', () => {
+    assert.equal(decodeNumber('42'), 42);
+    assert.equal(decodeNumber('4.5'), 4.5);
+    assert.equal(decodeNumber(3), 3);
+    assert.equal(decodeNumber('x'), 0);
+    assert.equal(decodeNumber(undefined, -1), -1);
+    assert.equal(decodeNumber(Number.POSITIVE_INFINITY, 9), 9);
+    assert.equal(decodeNumber(null, 5), 5);
   });
 
-  it('toInt refuses fractions, words, empties, booleans and objects, naming value and input', () => {
-    assert.throws(() => toInt(1.5, 'start_hour'), invalidWith(/^start_hour must be a whole number, got 1\.5$/));
-    assert.throws(() => toInt('abc', 'limit'), invalidWith(/limit .* got "abc"/));
-    assert.throws(() => toInt('', 'limit'), invalidWith(/got ""/));
-    assert.throws(() => toInt(undefined, 'limit'), invalidWith(/got nothing/));
-    assert.throws(() => toInt(true, 'limit'), invalidWith(/got true/));
-    assert.throws(() => toInt([1], 'limit'), invalidWith(/got \[1\]/));
-    assert.throws(() => toInt(Number.NaN, 'limit'), invalidWith(/got NaN/));
-    assert.throws(() => toInt('1e3', 'limit'), invalidWith(/got "1e3"/));
-  });
-
-  it('intInRange names the value, the range and what was given', () => {
-    assert.equal(intInRange('23', 'start_hour', 0, 23), 23);
-    assert.throws(
-      () => intInRange(24, 'start_hour', 0, 23),
-      invalidWith(/^start_hour must be a whole number from 0 to 23, got 24$/),
-    );
-    assert.throws(() => intInRange('x', 'start_hour', 0, 23), invalidWith(/from 0 to 23, got "x"/));
-    assert.throws(() => intInRange(0, 'limit', 1), invalidWith(/^limit must be a whole number of 1 or more, got 0$/));
-  });
-
-  it('toNumber decodes leniently with a fallback', () => {
-    assert.equal(toNumber('42'), 42);
-    assert.equal(toNumber('4.5'), 4.5);
-    assert.equal(toNumber(3), 3);
-    assert.equal(toNumber('x'), 0);
-    assert.equal(toNumber(undefined, -1), -1);
-    assert.equal(toNumber(Number.POSITIVE_INFINITY, 9), 9);
-    assert.equal(toNumber(null, 5), 5);
-  });
-
-  it('toBool reads 0/1, booleans and their strings', () => {
-    for (const v of [1, '1', true, 'true', 'TRUE', 'yes', 2]) assert.equal(toBool(v), true, describeValue(v));
-    for (const v of [0, '0', false, 'false', '', undefined, null, 'no', {}]) assert.equal(toBool(v), false, describeValue(v));
-  });
-
-  it('describeValue renders values for messages', () => {
-    assert.equal(describeValue('a'), '"a"');
-    assert.equal(describeValue(undefined), 'nothing');
-    assert.equal(describeValue(null), 'null');
-    assert.equal(describeValue({ a: 1 }), '{"a":1}');
-    assert.ok(describeValue('x'.repeat(10)).length < 20);
-    assert.ok(describeValue({ s: 'x'.repeat(200) }).length <= 60);
+  it('decodeBool reads 0/1, booleans and their strings', () => {
+    for (const v of [1, '1', true, 'true', 'TRUE', 'yes', 2]) assert.equal(decodeBool(v), true, String(v));
+    for (const v of [0, '0', false, 'false', '', undefined, null, 'no', {}]) assert.equal(decodeBool(v), false, String(v));
   });
 });
 

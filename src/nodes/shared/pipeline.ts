@@ -25,7 +25,7 @@ import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { DsmError, invalid, isDsmError, type DsmErrorCode } from '../../dsm/errors';
 import type { NasConfigNode } from './config';
 import { getNas } from './config';
-import { settingsVersion } from './settings';
+import { settingsVersion } from './version';
 import { Status } from './status';
 
 export interface FlowNodeSettings {

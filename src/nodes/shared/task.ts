@@ -10,7 +10,7 @@
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { invalid } from '../../dsm/errors';
-import { isBlank } from './settings';
+import { isBlank } from '../../abm/validate';
 
 export type TaskRef = number | string;
 export type TaskSelection = TaskRef | 'all';
