@@ -22,7 +22,7 @@ export function apiTable(abmInstalled: boolean, encryption = true): Record<strin
   const table: Record<string, ApiDesc> = {
     [INFO_API]: { path: 'query.cgi', minVersion: 1, maxVersion: 1 },
     [AUTH_API]: { path: 'entry.cgi', minVersion: 1, maxVersion: 7 },
-    [UICONFIG_API]: { path: 'entry.cgi', minVersion: 1, maxVersion: 1 },
+    [UICONFIG_API]: { path: 'entry.cgi', minVersion: 1, maxVersion: 1, requestFormat: 'JSON' },
   };
   if (encryption) table[ENCRYPTION_API] = { path: 'encryption.cgi', minVersion: 1, maxVersion: 1 };
   if (abmInstalled) table[ABM_API] = { path: 'entry.cgi', minVersion: 1, maxVersion: 1 };
