@@ -1,5 +1,8 @@
-// SYNO.API.Auth parameters and answers (protocol.md §2, §4). Pure functions.
+// SYNO.API.Auth parameters and answers (docs/protocol.md §2, §4), and the encrypted login's
+// form over plain HTTP (SYNO.API.Encryption). Pure functions.
 
+import { encodePairs, ParamPairs, toPairs } from './encoding';
+import { cipherFieldValue, encryptLoginFields } from './encryption';
 import type { Params } from './types';
 
 export interface Credentials {
@@ -79,4 +82,42 @@ export function readLoginAnswer(data: unknown, setCookie: readonly string[] = []
 export function normaliseOtp(code: string): string | undefined {
   const c = code.replace(/\s/g, '');
   return /^\d{6}$/.test(c) ? c : undefined;
+}
+
+/** SYNO.API.Encryption getinfo's answer: the NAS's key and the field names it wants. */
+export interface CipherInfo {
+  /** RSA modulus, hexadecimal (exponent 65537). */
+  publicKey: string;
+  /** Name of the form field that carries the encrypted parameters (`__cIpHeRtExT` on real NASes). */
+  cipherKey: string;
+  /** Name of the encrypted parameter that carries the server time (`__cIpHeRtOkEn`). */
+  cipherToken: string;
+  serverTime: string;
+}
+
+/** getinfo's `data`, or undefined when a part is missing (names as the NAS gives them). */
+export function readCipherInfo(data: unknown): CipherInfo | undefined {
+  const d = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+  const publicKey = nonEmpty(d.public_key);
+  const cipherKey = nonEmpty(d.cipherkey);
+  const cipherToken = nonEmpty(d.ciphertoken);
+  const time = d.server_time;
+  const serverTime = typeof time === 'number' && Number.isFinite(time) ? String(Math.trunc(time)) : nonEmpty(time);
+  if (!publicKey || !/^[0-9a-fA-F]+$/.test(publicKey) || !cipherKey || !cipherToken || !serverTime) return undefined;
+  return { publicKey, cipherKey, cipherToken, serverTime };
+}
+
+/** These fields stay readable in an encrypted login: DSM routes the request by them. */
+const CLEAR_LOGIN_FIELDS = ['api', 'version', 'method', 'enable_syno_token'];
+
+/**
+ * The form body of an encrypted login: `api`, `version`, `method`, `enable_syno_token` and one
+ * `<cipherKey>` field holding every login parameter (and `<cipherToken>=<serverTime>`),
+ * encrypted with the NAS's key. `head` are the clear api/version/method pairs.
+ */
+export function encryptedLoginBody(head: ParamPairs, params: Params, info: CipherInfo, passphrase?: string): string {
+  const inner = encodePairs([...toPairs(params), [info.cipherToken, info.serverTime]]);
+  const fields = encryptLoginFields(inner, info.publicKey, passphrase);
+  const clear = [...head, ...toPairs(params).filter(([name]) => CLEAR_LOGIN_FIELDS.includes(name))];
+  return encodePairs([...clear, [info.cipherKey, cipherFieldValue(fields)]]);
 }

@@ -1,21 +1,33 @@
 // The DSM Web API client of one NAS: discovery, one shared session (single-flight login,
 // one re-login when the session is gone), refused-login back-off, a FIFO request queue, and
-// the transport. It knows APIs and methods, never what a task is.
+// the transport. It knows APIs and methods, never what a task is: the API its user needs is
+// handed in as `requiredApi` (src/abm/connection.ts fills it in).
 
 import { EventEmitter } from 'events';
-import { Credentials, loginParams, logoutParams, normaliseOtp, pairingParams, readLoginAnswer } from './auth';
 import {
-  ABM_API,
-  ABM_MISSING_MESSAGE,
-  ABM_PROBE_METHOD,
-  AUTH_API,
-  CLOSE_BUDGET_MS,
-  INFO_API,
-} from './constants';
+  Credentials,
+  encryptedLoginBody,
+  loginParams,
+  logoutParams,
+  normaliseOtp,
+  pairingParams,
+  readCipherInfo,
+  readLoginAnswer,
+} from './auth';
+import { AUTH_API, CLOSE_BUDGET_MS, DEFAULT_REQUIRED_API_RECHECK_MS, ENCRYPTION_API, INFO_API } from './constants';
 import { ApiInfo, ApiMap, chooseAuthVersion, parseApiInfo, versionInRange } from './discovery';
 import { encodePairs, ParamPairs, toPairs } from './encoding';
 import { EnvelopeDsmError, EnvelopeOk, parseEnvelope } from './envelope';
-import { describeDsmCode, DsmError, DsmErrorCause, DsmErrorCode, invalid, isRefusedLogin, SESSION_GONE_CODES } from './errors';
+import {
+  describeDsmCode,
+  DsmError,
+  DsmErrorCause,
+  DsmErrorCode,
+  invalid,
+  isRefusedLogin,
+  SESSION_GONE_CODES,
+  TRANSPORT_CODES,
+} from './errors';
 import {
   backoffMessage,
   dsmErrorMessage,
@@ -28,7 +40,7 @@ import { resolveOptions, ResolvedOptions } from './options';
 import { RequestQueue } from './queue';
 import { AuthBackoff, decideAfterDsmError, Session, SingleFlight } from './session';
 import { hostForUrl, Transport, TransportFailure, TransportResponse } from './transport';
-import type { CallOptions, ConnectionState, DsmCaller, DsmClientOptions, Params } from './types';
+import type { CallOptions, ConnectionState, DsmCaller, DsmClientOptions, Params, RequiredApi } from './types';
 
 export interface DsmClientStats {
   /** Login requests sent (refused ones included). */
@@ -61,18 +73,18 @@ interface Exchange {
   response: TransportResponse;
 }
 
-/** A result missing ABM365 is asked again after this long (the package may still be starting). */
-const ABM_RECHECK_MS = 60_000;
 const RESERVED_PARAMS = new Set(['api', 'version', 'method', '_sid']);
 
 /**
- * Errors that say the NAS connection or the account is in trouble (state 'error'): failures
- * before DSM answered, refused logins, and session or permission codes that a fresh login did
- * not cure. Other API errors (a bad parameter, ...) leave the connection as it is.
+ * Errors that say the NAS connection or the account is in trouble (state 'error'): the NAS
+ * not reached or not answering usably, logins held back after a refusal, the required API
+ * missing (`missingCode`), answers of discovery, login and encryption, and session or
+ * permission codes that a fresh login did not cure. Anything else (a bad parameter, an
+ * unknown task, a closed client) leaves the connection as it is.
  */
-export function isConnectionProblem(code: DsmErrorCode, cause: DsmErrorCause = {}): boolean {
-  if (typeof code === 'string') return code !== 'ENOTASK' && code !== 'ECLOSED' && code !== 'EINVALID';
-  if (cause.api === AUTH_API || cause.api === INFO_API) return true;
+export function isConnectionProblem(code: DsmErrorCode, cause: DsmErrorCause = {}, missingCode?: string): boolean {
+  if (typeof code === 'string') return TRANSPORT_CODES.has(code) || code === 'EAUTHBACKOFF' || (missingCode !== undefined && code === missingCode);
+  if (cause.api === AUTH_API || cause.api === INFO_API || cause.api === ENCRYPTION_API) return true;
   return code === 105 || SESSION_GONE_CODES.has(code);
 }
 
@@ -119,6 +131,9 @@ export class DsmClient extends EventEmitter implements DsmCaller {
   private readonly discovery = new SingleFlight<ApiMap>();
   private readonly loginFlight = new SingleFlight<Session>();
   private readonly where: string;
+  private readonly required: RequiredApi | undefined;
+  /** The "no encrypted login over HTTP" warning was logged (once per client). */
+  private warnedPlainLogin = false;
 
   private apis: ApiMap | undefined;
   private apisAt = 0;
@@ -140,6 +155,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     this.configError = error;
     this.deviceToken = resolved.deviceToken || undefined;
     this.where = `${hostForUrl(resolved.host)}:${resolved.port}`;
+    this.required = resolved.requiredApi;
     this.queue = new RequestQueue(Number.isInteger(resolved.maxConcurrent) && resolved.maxConcurrent >= 1 ? resolved.maxConcurrent : 1);
     this.backoff = new AuthBackoff(resolved.authBackoffMs);
     this.transport = error
@@ -188,8 +204,8 @@ export class DsmClient extends EventEmitter implements DsmCaller {
       if (!answer.deviceToken) {
         if (paired) await this.logout(paired, this.opts.timeoutMs).catch(() => undefined);
         throw new DsmError(
-          'The NAS accepted the login but sent no device token (device_id/did): this account may not use 2-step verification ' +
-            '(then no pairing is needed), or this DSM version does not hand out device tokens.',
+          'DSM answered the pairing without a device token (device_id/did empty), so nothing was stored. ' +
+            'If this account does not use 2-step verification, no pairing is needed; otherwise pair again, and if it keeps happening, update DSM.',
           'EHTTP',
           { api: AUTH_API, method, httpStatus: 200 },
         );
@@ -210,7 +226,10 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     }
   }
 
-  /** Discovery, a login of its own, one cheap ABM365 call and logout. Never throws, never backs off. */
+  /**
+   * Discovery, a login of its own, one cheap call of the required API (if any) and logout.
+   * Never throws, never backs off.
+   */
   async testConnection(): Promise<TestResult> {
     try {
       this.assertOpen(AUTH_API, 'login');
@@ -218,17 +237,16 @@ export class DsmClient extends EventEmitter implements DsmCaller {
       const { session } = await this.loginRequest('test');
       if (!session) throw new DsmError('The NAS accepted the login but sent no session id.', 'EHTTP', { api: AUTH_API, method: 'login' });
       try {
-        const abm = apis.get(ABM_API);
-        if (!abm) return { ok: false, code: 'ENOABM', message: ABM_MISSING_MESSAGE };
-        const target = this.target(apis, ABM_API, ABM_PROBE_METHOD);
-        const { env } = await this.exchange(target, ABM_PROBE_METHOD, {}, session, 'GET');
+        const connected = `Connected to ${this.where} as "${this.opts.username}": DSM answers`;
+        const required = this.required;
+        if (!required) return { ok: true, message: `${connected}.` };
+        if (!apis.get(required.name)) return { ok: false, code: required.missingCode, message: required.missingMessage };
+        const target = this.target(apis, required.name, required.probeMethod);
+        const { env } = await this.exchange(target, required.probeMethod, {}, session, 'GET');
         if (env.kind === 'dsm') {
-          return { ok: false, code: env.code, message: dsmErrorMessage(ABM_API, ABM_PROBE_METHOD, env.code, env.errors) };
+          return { ok: false, code: env.code, message: dsmErrorMessage(required.name, required.probeMethod, env.code, env.errors) };
         }
-        return {
-          ok: true,
-          message: `Connected to ${this.where} as "${this.opts.username}": DSM answers and Active Backup for Microsoft 365 is running.`,
-        };
+        return { ok: true, message: `${connected} and ${required.title ?? required.name} is running.` };
       } finally {
         await this.logout(session, this.opts.timeoutMs).catch(() => undefined);
       }
@@ -253,7 +271,8 @@ export class DsmClient extends EventEmitter implements DsmCaller {
       if (RESERVED_PARAMS.has(name)) throw invalid(`Parameter ${name} is set by the DSM client itself.`, { api, method });
     }
     // Discovery and session are there on almost every call: no promise round for them then.
-    const apis = this.cachedApis(api === ABM_API) ?? (await this.discover(api === ABM_API));
+    const needed = api === this.required?.name;
+    const apis = this.cachedApis(needed) ?? (await this.discover(needed));
     const target = this.target(apis, api, method, options.version);
     let relogins = 0;
     for (;;) {
@@ -317,8 +336,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     };
     const params = kind === 'pair' && otp ? pairingParams(creds, otp) : loginParams(creds);
     if (kind === 'normal') this.setState('connecting');
-    this.stats.logins++;
-    const { env, response } = await this.exchange(auth, 'login', params, undefined, 'POST');
+    const { env, response } = await this.sendLogin(apis, auth, params);
     if (env.kind === 'dsm') {
       const ctx: LoginContext = { username: this.opts.username, usedDeviceToken: kind !== 'pair' && !!this.deviceToken, pairing: kind === 'pair' };
       const message = isRefusedLogin(env.code) ? refusedLoginMessage(env.code, ctx) : dsmErrorMessage(AUTH_API, 'login', env.code, env.errors);
@@ -327,6 +345,59 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     const answer = readLoginAnswer(env.data, response.setCookie);
     const session = answer.sid ? { sid: answer.sid, synotoken: answer.synotoken, generation: ++this.generation } : undefined;
     return { session, answer };
+  }
+
+  /**
+   * The login request. Over HTTPS a form POST inside TLS. Over plain HTTP encrypted with the
+   * NAS's key, as DSM's own sign-in page does (docs/protocol.md §2), so that neither password
+   * nor device token crosses the network readable; a NAS that does not offer
+   * SYNO.API.Encryption gets the plain form, with one warning per client.
+   */
+  private async sendLogin(apis: ApiMap, auth: Target, params: Params): Promise<Exchange> {
+    const encryption = this.opts.protocol === 'http' ? apis.get(ENCRYPTION_API) : undefined;
+    if (this.opts.protocol === 'http' && !encryption && !this.warnedPlainLogin) {
+      this.warnedPlainLogin = true;
+      this.log(
+        'warn',
+        `${this.where} does not offer ${ENCRYPTION_API}: the password goes over plain HTTP readable by anyone on the network. Use HTTPS.`,
+      );
+    }
+    if (!encryption) {
+      this.stats.logins++;
+      return this.exchange(auth, 'login', params, undefined, 'POST');
+    }
+    const method = 'getinfo';
+    const target: Target = { api: ENCRYPTION_API, path: encryption.path, version: 1 };
+    const { env } = await this.exchange(target, method, { format: 'module' }, undefined, 'GET');
+    if (env.kind === 'dsm') {
+      throw new DsmError(dsmErrorMessage(ENCRYPTION_API, method, env.code, env.errors), env.code, { api: ENCRYPTION_API, method, httpStatus: 200 });
+    }
+    const info = readCipherInfo(env.data);
+    if (!info) {
+      throw new DsmError(
+        `${ENCRYPTION_API}.${method} failed: the NAS answered without a usable public key (public_key, cipherkey, ciphertoken, server_time).`,
+        'EHTTP',
+        { api: ENCRYPTION_API, method, httpStatus: 200 },
+      );
+    }
+    let body: string;
+    try {
+      const head: ParamPairs = [
+        ['api', auth.api],
+        ['version', String(auth.version)],
+        ['method', 'login'],
+      ];
+      body = encryptedLoginBody(head, params, info);
+    } catch (e) {
+      if (e instanceof DsmError) throw new DsmError(e.message, e.code, { api: AUTH_API, method: 'login' });
+      throw new DsmError(`${ENCRYPTION_API}.${method} failed: the NAS's public key cannot encrypt the login.`, 'EHTTP', {
+        api: ENCRYPTION_API,
+        method,
+        httpStatus: 200,
+      });
+    }
+    this.stats.logins++;
+    return this.send(auth, 'login', 'POST', undefined, body);
   }
 
   private async logout(session: Session, timeoutMs: number): Promise<void> {
@@ -347,20 +418,24 @@ export class DsmClient extends EventEmitter implements DsmCaller {
 
   // ---------------------------------------------------------------- discovery
 
-  /** The discovered APIs, unless a new discovery is due (none yet, or ABM365 missing a while ago). */
-  private cachedApis(needAbm: boolean): ApiMap | undefined {
+  /** The discovered APIs, unless a new discovery is due (none yet, or the required API missing a while ago). */
+  private cachedApis(needRequired: boolean): ApiMap | undefined {
     const cached = this.apis;
-    const stale = needAbm && cached !== undefined && !cached.has(ABM_API) && Date.now() - this.apisAt > ABM_RECHECK_MS;
-    return stale ? undefined : cached;
+    const required = this.required;
+    if (!needRequired || !required || cached === undefined || cached.has(required.name)) return cached;
+    const recheck = required.recheckMs ?? DEFAULT_REQUIRED_API_RECHECK_MS;
+    return Date.now() - this.apisAt > recheck ? undefined : cached;
   }
 
-  private discover(needAbm: boolean, quiet = false): Promise<ApiMap> {
-    const cached = this.cachedApis(needAbm);
+  private discover(needRequired: boolean, quiet = false): Promise<ApiMap> {
+    const cached = this.cachedApis(needRequired);
     if (cached) return Promise.resolve(cached);
     return this.discovery.run(async () => {
       if (!this.session && !quiet) this.setState('connecting');
       const method = 'query';
-      const query = `api=${INFO_API}&version=1&method=query&query=${AUTH_API},${ABM_API}`;
+      const wanted = [AUTH_API, ENCRYPTION_API, ...(this.required ? [this.required.name] : [])];
+      // API names need no encoding; the commas stay as DSM's own pages send them.
+      const query = `api=${INFO_API}&version=1&method=query&query=${wanted.join(',')}`;
       const { env } = await this.send({ api: INFO_API, path: 'query.cgi', version: 1 }, method, 'GET', query, undefined);
       if (env.kind === 'dsm') {
         throw new DsmError(dsmErrorMessage(INFO_API, method, env.code, env.errors), env.code, { api: INFO_API, method, httpStatus: 200 });
@@ -376,7 +451,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
       this.apis = apis;
       this.apisAt = Date.now();
       const describe = (name: string, i: ApiInfo | undefined): string => (i ? `${name} at ${i.path} v${i.minVersion}-${i.maxVersion}` : `${name} missing`);
-      this.log('debug', `discovered ${describe(AUTH_API, apis.get(AUTH_API))}, ${describe(ABM_API, apis.get(ABM_API))}`);
+      this.log('debug', `discovered ${wanted.map((name) => describe(name, apis.get(name))).join(', ')}`);
       return apis;
     });
   }
@@ -397,11 +472,9 @@ export class DsmClient extends EventEmitter implements DsmCaller {
   private target(apis: ApiMap, api: string, method: string, version = 1): Target {
     const info = apis.get(api);
     if (!info) {
-      if (api === ABM_API) throw new DsmError(ABM_MISSING_MESSAGE, 'ENOABM', { api, method });
-      throw new DsmError(`${api}.${method} failed: DSM error 102 (${describeDsmCode(102)}): this client only knows ${AUTH_API} and ${ABM_API}.`, 102, {
-        api,
-        method,
-      });
+      const required = this.required;
+      if (required && api === required.name) throw new DsmError(required.missingMessage, required.missingCode, { api, method });
+      throw new DsmError(`${api}.${method} failed: DSM error 102 (${describeDsmCode(102)}): the NAS does not list ${api}.`, 102, { api, method });
     }
     if (!versionInRange(info, version)) {
       throw new DsmError(
@@ -453,10 +526,7 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     return headers;
   }
 
-  /**
-   * Through the queue to the transport; failures become DsmErrors naming the API and method.
-   * The transport builds the request first and holds it until the queue gives it a slot.
-   */
+  /** Through the queue to the transport; failures become DsmErrors naming the API and method. */
   private async send(
     target: Target,
     method: string,
@@ -468,13 +538,13 @@ export class DsmClient extends EventEmitter implements DsmCaller {
   ): Promise<Exchange> {
     const transport = this.transport;
     if (!transport || this.closed) throw this.closedError(target.api, method);
-    const prepared = transport.prepare({ httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs, stream }, this.queue);
+    const request = { httpMethod, path: `/webapi/${target.path}`, query, body, headers, timeoutMs: this.opts.timeoutMs, stream };
     let response: TransportResponse;
     try {
-      response = await transport.send(prepared);
+      response = await transport.send(request, this.queue);
     } catch (e) {
       if (e instanceof TransportFailure) {
-        throw new DsmError(transportErrorMessage(target.api, method, e.code, e.reason, this.where, e.fingerprint), e.code, { api: target.api, method });
+        throw new DsmError(transportErrorMessage(target.api, method, e.code, e.reason, this.where, e.detail), e.code, { api: target.api, method });
       }
       throw e;
     }
@@ -508,7 +578,9 @@ export class DsmClient extends EventEmitter implements DsmCaller {
     const err = this.redacted(e instanceof DsmError || e instanceof Error ? e : new Error(String(e)));
     if (err instanceof DsmError) {
       const own = retarget(err, api, method);
-      if (!this.closed && isConnectionProblem(own.code, own.cause)) this.setState('error', { code: own.code, message: own.message });
+      if (!this.closed && isConnectionProblem(own.code, own.cause, this.required?.missingCode)) {
+        this.setState('error', { code: own.code, message: own.message });
+      }
       return own;
     }
     return new DsmError(`${api}.${method} failed: ${err.message}`, 'EHTTP', { api, method });

@@ -3,21 +3,36 @@
 // Node-RED copies an Error's own enumerable properties onto a Catch node's msg.error, so
 // `code` and `cause` are own properties here.
 
+/** The DSM layer's own codes for failures before (or instead of) a DSM answer. */
 export type LocalErrorCode =
   | 'ETIMEDOUT'
   | 'ECONNREFUSED'
+  | 'ENOTFOUND'
   | 'ECONNRESET'
   | 'EHTTP'
   | 'ECERT'
   | 'EFINGERPRINT'
   | 'EINVALID'
-  | 'ENOTASK'
-  | 'ENOABM'
   | 'EAUTHBACKOFF'
   | 'ECLOSED'
   | 'EINTERNAL';
 
-export type DsmErrorCode = number | LocalErrorCode;
+/**
+ * DSM's numeric code, one of ours, or a code a layer above defines (src/abm's AbmErrorCode,
+ * the monitor's EWAITTIMEOUT): `string & {}` keeps the known names offered by the editor.
+ */
+export type DsmErrorCode = number | LocalErrorCode | (string & {});
+
+/** Failures of the transport: the NAS could not be reached or did not answer usably. */
+export const TRANSPORT_CODES: ReadonlySet<string> = new Set<LocalErrorCode>([
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ECONNRESET',
+  'EHTTP',
+  'ECERT',
+  'EFINGERPRINT',
+]);
 
 export interface DsmErrorCause {
   api?: string;

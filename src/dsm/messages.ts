@@ -28,11 +28,19 @@ export function meaningFor(api: string, code: number): string {
 /** What to do about a DSM error code answered by an API call (not a login). */
 export function adviceForDsmCode(code: number, errors?: unknown): string {
   if (code === 105) return 'The account must be in the administrators group: add it in DSM Control Panel > User & Group.';
+  // Reported only after one re-login did not help: the NAS drops every new session at once.
   if (code === 150) {
-    return 'The session was lost again right after a new login: the NAS sees requests from another IP address than the login (a proxy or changing NAT in between?).';
+    return (
+      'The NAS dropped the new session at once as well: it sees the requests come from another IP address than the login. ' +
+      'Is a proxy, load balancer or changing NAT between Node-RED and the NAS?'
+    );
   }
   if (SESSION_GONE_CODES.has(code)) {
-    return 'The session was lost again right after a new login: is another client logging in with the same session name, or is the NAS restarting?';
+    return (
+      'The NAS dropped the new session at once as well, so no more logins are tried for this request. ' +
+      'Possible causes: a proxy in front of DSM that changes the client IP address or drops the X-SYNO-TOKEN header (SynoToken), ' +
+      'another client logging in with the same account and session name, or the NAS restarting.'
+    );
   }
   if (BUSY_CODES.has(code)) return 'The NAS is busy or the network is unstable: try again later.';
   if (code === 114 || code === 120) {
@@ -110,8 +118,21 @@ export function backoffMessage(api: string, method: string, code: number, untilM
   );
 }
 
-/** The error of a call whose login was refused: names the login, not the call. */
-export const LOGIN_METHOD = { api: AUTH_API, method: 'login' } as const;
+/** What the transport knew beyond code and reason: the pin check, the certificate's names. */
+export interface TransportDetail {
+  fingerprint?: { expected: string; seen: string };
+  /** ECERT: the certificate is trusted but issued for other names, listed here. */
+  certNames?: readonly string[];
+  nameMismatch?: boolean;
+}
+
+/** The dialog's words (nodes/locales/en-US/abm365-nas.json), so that messages point at what users see. */
+const DIALOG = {
+  tlsCheck: '"TLS check"',
+  pin: '"Pin the certificate\'s SHA-256 fingerprint"',
+  insecure: '"Accept any certificate (insecure)"',
+  host: '"Host"',
+};
 
 /** A request that got no usable HTTP answer. `where` is host:port, never a URL (URLs carry _sid). */
 export function transportErrorMessage(
@@ -120,18 +141,31 @@ export function transportErrorMessage(
   code: string,
   reason: string,
   where: string,
-  fingerprint?: { expected: string; seen: string },
+  detail: TransportDetail = {},
 ): string {
   const head = `${api}.${method} failed:`;
+  const fingerprint = detail.fingerprint;
   switch (code) {
     case 'ECONNREFUSED':
       return `${head} cannot connect to ${where} (${reason}). Check the host and the port (DSM: 5001 for HTTPS, 5000 for HTTP) and that the NAS is on.`;
+    case 'ENOTFOUND':
+      return (
+        `${head} cannot find ${where}: ${reason} (DNS has no address for it). Check the spelling; names ending in .local often ` +
+        `do not resolve inside containers such as the Home Assistant add-on: enter the NAS's IP address as ${DIALOG.host} instead.`
+      );
     case 'ETIMEDOUT':
       return `${head} ${where} gave ${reason.startsWith('no answer') ? reason : `no answer (${reason})`}. The NAS may be busy, asleep or unreachable.`;
     case 'ECERT':
+      if (detail.nameMismatch) {
+        const names = detail.certNames && detail.certNames.length > 0 ? ` (${detail.certNames.join(', ')})` : '';
+        return (
+          `${head} the certificate of ${where} is valid but issued for other names${names}. ` +
+          `Connect by a name on the certificate: enter it as ${DIALOG.host} in the NAS config node (a name that resolves to the NAS).`
+        );
+      }
       return (
-        `${head} the certificate of ${where} is not trusted (${reason}). If the NAS uses its own self-signed certificate, ` +
-        'pin its SHA-256 fingerprint in the NAS config node (TLS verification: fingerprint) rather than turning verification off.'
+        `${head} the certificate of ${where} is not trusted: ${reason}. If the NAS uses its own certificate, set ${DIALOG.tlsCheck} ` +
+        `to ${DIALOG.pin} in the NAS config node and paste its fingerprint, rather than ${DIALOG.insecure}.`
       );
     case 'EFINGERPRINT':
       return (

@@ -3,23 +3,40 @@
 
 import type { LocalErrorCode } from './errors';
 
-export type NetworkCode = Extract<LocalErrorCode, 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'ECERT' | 'EHTTP'>;
+export type NetworkCode = Extract<LocalErrorCode, 'ECONNREFUSED' | 'ENOTFOUND' | 'ECONNRESET' | 'ETIMEDOUT' | 'ECERT' | 'EHTTP'>;
 
 export interface NetworkProblem {
   code: NetworkCode;
   /** Short words for the message, e.g. "connection refused". */
   reason: string;
+  /** ECERT only: the certificate is trusted but issued for other names (not: untrusted). */
+  nameMismatch?: boolean;
 }
 
 const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|HOSTNAME_MISMATCH/;
+const NAME_MISMATCH_CODE = /ALTNAME|HOSTNAME_MISMATCH/;
+
+/** Words for the usual certificate codes (Node's and OpenSSL's), as the message shows them. */
+function certReason(code: string): string {
+  if (NAME_MISMATCH_CODE.test(code)) return 'issued for other names';
+  if (/SELF_SIGNED/.test(code)) return `self-signed (${code})`;
+  if (/EXPIRED/.test(code)) return `expired (${code})`;
+  if (/NOT_YET_VALID/.test(code)) return `not valid yet (${code})`;
+  if (/UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY/.test(code)) return `issued by an unknown authority (${code})`;
+  return `not trusted (${code})`;
+}
 
 /** Classify a failure from the `code`s on an error chain (outermost first) and its message. */
 export function classifyNetworkError(codes: readonly string[], message: string): NetworkProblem {
   const has = (c: string): boolean => codes.includes(c);
   const cert = codes.find((c) => CERT_CODE.test(c));
-  if (cert) return { code: 'ECERT', reason: `certificate not trusted (${cert})` };
+  if (cert) {
+    const problem: NetworkProblem = { code: 'ECERT', reason: certReason(cert) };
+    if (NAME_MISMATCH_CODE.test(cert)) problem.nameMismatch = true;
+    return problem;
+  }
   if (has('ECONNREFUSED')) return { code: 'ECONNREFUSED', reason: 'connection refused' };
-  if (has('ENOTFOUND') || has('EAI_AGAIN')) return { code: 'ECONNREFUSED', reason: 'host name not found' };
+  if (has('ENOTFOUND') || has('EAI_AGAIN')) return { code: 'ENOTFOUND', reason: 'the host name does not resolve' };
   if (has('EHOSTUNREACH') || has('ENETUNREACH') || has('EHOSTDOWN') || has('ENETDOWN')) {
     return { code: 'ECONNREFUSED', reason: 'host unreachable' };
   }
@@ -56,4 +73,20 @@ export function findInChain<T>(err: unknown, test: (e: unknown) => e is T): T | 
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * The names a certificate is issued for, from Node's `subjectaltname` ("DNS:nas.example.com,
+ * IP Address:192.168.1.10") or else its subject CN.
+ */
+export function certificateNames(cert: { subjectaltname?: unknown; subject?: unknown } | undefined): string[] {
+  if (!cert) return [];
+  const alt = typeof cert.subjectaltname === 'string' ? cert.subjectaltname : '';
+  const names = alt
+    .split(',')
+    .map((part) => part.trim().replace(/^(DNS|IP Address):/i, ''))
+    .filter((name) => name !== '');
+  if (names.length > 0) return names;
+  const subject = cert.subject as { CN?: unknown } | undefined;
+  return typeof subject?.CN === 'string' && subject.CN ? [subject.CN] : [];
 }

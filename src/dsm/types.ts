@@ -3,6 +3,23 @@
 export type Protocol = 'https' | 'http';
 export type TlsMode = 'verify' | 'fingerprint' | 'insecure';
 
+/**
+ * An API the client's user cannot work without (the abm layer fills it in: src/abm/connection.ts).
+ * Discovery asks for it; a call to it while the NAS does not list it fails with `missingCode`
+ * and `missingMessage`, without a request; Test connection calls `probeMethod` on it.
+ */
+export interface RequiredApi {
+  name: string;
+  /** What users call it, e.g. "Active Backup for Microsoft 365" (Test connection says it is running). */
+  title?: string;
+  missingCode: string;
+  missingMessage: string;
+  /** A cheap method of `name` that any account allowed to use it may call. */
+  probeMethod: string;
+  /** While the API is missing, discovery is asked again after this long (default 60 s). */
+  recheckMs?: number;
+}
+
 export interface DsmClientOptions {
   host: string;
   port: number;
@@ -27,6 +44,8 @@ export interface DsmClientOptions {
    * Default 5 minutes; meant for tests.
    */
   authBackoffMs?: number;
+  /** The API this client is for, checked by discovery and Test connection. */
+  requiredApi?: RequiredApi;
   /** Optional sink for diagnostic lines; never receives secrets. */
   log?: (level: 'debug' | 'info' | 'warn', text: string) => void;
 }

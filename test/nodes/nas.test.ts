@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { NextFunction, Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
+import type { RecordedRequest } from '../../src/simulator';
 import nasInit from '../../src/nodes/abm365-nas';
 import queryInit from '../../src/nodes/abm365-query';
 import {
@@ -22,6 +23,11 @@ import {
 } from '../support/node-helper';
 
 const PERMISSION_HEADER = 'x-test-permission';
+
+/** A login's parameters as the NAS read them (decrypted when the login came encrypted). */
+function loginFields(r: RecordedRequest): Record<string, string> {
+  return r.loginParams ?? r.params;
+}
 
 /** The config node's init with RED.auth.needsPermission replaced by a checking one. */
 function guarded(requested: string[]) {
@@ -133,7 +139,7 @@ describe('abm365-nas config node', function () {
       assert.ok(!res.text.includes(PASSWORD));
     }
     const login = sim().loginRequests()[0];
-    assert.equal(login.params.passwd, PASSWORD);
+    assert.equal(loginFields(login).passwd, PASSWORD);
   });
 
   it('pair: an empty code is refused without a request; a right one returns a device token that logs in later', async () => {
@@ -150,17 +156,17 @@ describe('abm365-nas config node', function () {
     const body = res.body as { ok: boolean; message: string; deviceToken?: string };
     assert.equal(body.ok, true, body.message);
     assert.ok(body.deviceToken && body.deviceToken.length > 8);
-    const pairing = sim().loginRequests().find((r) => r.params.otp_code === '123456');
-    assert.equal(pairing?.params.device_name, `node-red-abm365-${NAS_ID}`);
+    const pairing = sim().loginRequests().map(loginFields).find((f) => f.otp_code === '123456');
+    assert.equal(pairing?.device_name, `node-red-abm365-${NAS_ID}`);
     await helper.unload();
 
     // The token logs in without a code.
     sim().resetRecording();
     await query.deploy({}, { credentials: { [NAS_ID]: { username: 'tfa', password: 'second-pw', deviceToken: body.deviceToken } } });
     await query.run({});
-    const login = sim().loginRequests()[0];
-    assert.equal(login.params.device_id, body.deviceToken);
-    assert.equal(login.params.otp_code, undefined);
+    const login = loginFields(sim().loginRequests()[0]);
+    assert.equal(login.device_id, body.deviceToken);
+    assert.equal(login.otp_code, undefined);
   });
 
   it('lists tasks for a deployed config node (GET) and from dialog values (POST); unknown id is a 404 JSON', async () => {

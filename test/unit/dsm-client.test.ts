@@ -6,15 +6,21 @@ import * as net from 'net';
 import { DsmClient } from '../../src/dsm/client';
 import { DsmError, type DsmErrorCode } from '../../src/dsm/errors';
 import type { ConnectionState, DsmClientOptions } from '../../src/dsm/types';
-import { Simulator, type SimulatorOptions } from '../../src/simulator';
+import { Simulator, type RecordedRequest, type SimulatorOptions } from '../../src/simulator';
+import { ABM_REQUIRED_API } from '../../src/abm/connection';
 
-const ABM = 'SYNO.ActiveBackupOffice365';
+const ABM = ABM_REQUIRED_API.name;
 const WEIRD_PW = 'p a+s#s&w%o=rd-ü€';
 const ADMIN_PW = 'synology-Adm1n!';
 const OPERATOR_PW = 'operator pw+1';
 const TWOFA_PW = 'two factor+pw';
 const WRONG_PW = 'wrong pass+word#1';
 const PASSWORDS = [WEIRD_PW, ADMIN_PW, OPERATOR_PW, TWOFA_PW, WRONG_PW];
+
+/** A login's parameters as the NAS read them (decrypted when the login came encrypted). */
+function loginFields(r: RecordedRequest): Record<string, string> {
+  return r.loginParams ?? r.params;
+}
 
 /** Every error message and log line of this file, checked for secrets at the end. */
 const seenText: string[] = [];
@@ -88,6 +94,7 @@ for (const protocol of ['http', 'https'] as const) {
         username: 'admin',
         password: ADMIN_PW,
         deviceName: 'node-red-abm365-test',
+        requiredApi: ABM_REQUIRED_API,
         log: (level, text) => seenText.push(`${level}: ${text}`),
         ...overrides,
       });
@@ -105,37 +112,59 @@ for (const protocol of ['http', 'https'] as const) {
       await Promise.all(sims.splice(0).map((s) => s.stop()));
     });
 
-    it('discovers, then logs in with a form POST: password only in the body, encoded %20/%2B, then calls work', async () => {
-      const c = client({ username: 'weird', password: WEIRD_PW });
-      const data = await c.call<{ tasks: unknown[] }>(ABM, 'list_tasks');
-      assert.ok(Array.isArray(data.tasks));
+    it(
+      protocol === 'https'
+        ? 'discovers, then logs in with one form POST: password only in the body, encoded %20/%2B, then calls work'
+        : 'discovers, then logs in encrypted (getinfo, one POST of api/version/method/enable_syno_token/__cIpHeRtExT), then calls work',
+      async () => {
+        const c = client({ username: 'weird', password: WEIRD_PW });
+        const data = await c.call<{ tasks: unknown[] }>(ABM, 'list_tasks');
+        assert.ok(Array.isArray(data.tasks));
 
-      const [info, login, call] = sim.requests;
-      assert.equal(info.httpMethod, 'GET');
-      assert.equal(info.path, '/webapi/query.cgi');
-      assert.equal(info.rawQuery, 'api=SYNO.API.Info&version=1&method=query&query=SYNO.API.Auth,SYNO.ActiveBackupOffice365');
+        const info = sim.requests[0];
+        assert.equal(info.httpMethod, 'GET');
+        assert.equal(info.path, '/webapi/query.cgi');
+        assert.equal(info.rawQuery, 'api=SYNO.API.Info&version=1&method=query&query=SYNO.API.Auth,SYNO.API.Encryption,SYNO.ActiveBackupOffice365');
+        if (protocol === 'http') {
+          const getinfo = sim.requests[1];
+          assert.equal(getinfo.httpMethod, 'GET');
+          assert.equal(getinfo.path, '/webapi/encryption.cgi');
+          assert.equal(getinfo.rawQuery, 'api=SYNO.API.Encryption&version=1&method=getinfo&format=module');
+        }
+        const [login, call] = sim.requests.slice(protocol === 'http' ? 2 : 1);
 
-      assert.equal(login.httpMethod, 'POST');
-      assert.equal(login.path, '/webapi/entry.cgi');
-      assert.equal(login.rawQuery, '');
-      assert.match(String(login.headers['content-type']), /^application\/x-www-form-urlencoded/);
-      assert.ok(login.rawBody.includes('passwd=p%20a%2Bs%23s%26w%25o%3Drd-%C3%BC%E2%82%AC'), login.rawBody);
-      assert.equal(login.body.passwd, WEIRD_PW);
-      assert.deepEqual(
-        { api: login.body.api, version: login.body.version, method: login.body.method, session: login.body.session, format: login.body.format, tok: login.body.enable_syno_token },
-        { api: 'SYNO.API.Auth', version: '7', method: 'login', session: 'ActiveBackupOffice365', format: 'sid', tok: 'yes' },
-      );
-      assert.equal(login.success, true);
-      assert.equal(call.method, 'list_tasks');
-      assert.equal(call.httpMethod, 'GET');
-      assert.equal(call.query.version, '1');
-      for (const r of sim.requests) {
-        assert.ok(!r.rawQuery.includes('passwd'), 'no passwd in a URL');
-        assert.ok(!decodeURIComponent(r.rawQuery).includes(WEIRD_PW), 'no password in a URL');
-        assert.ok(!r.path.includes('passwd'));
-      }
-      assert.deepEqual(c.stats, { logins: 1, relogins: 0, requests: 3 });
-    });
+        assert.equal(login.httpMethod, 'POST');
+        assert.equal(login.path, '/webapi/entry.cgi');
+        assert.equal(login.rawQuery, '');
+        assert.match(String(login.headers['content-type']), /^application\/x-www-form-urlencoded/);
+        if (protocol === 'https') {
+          assert.ok(login.rawBody.includes('passwd=p%20a%2Bs%23s%26w%25o%3Drd-%C3%BC%E2%82%AC'), login.rawBody);
+          assert.equal(login.body.passwd, WEIRD_PW);
+          assert.equal(login.encrypted, false);
+        } else {
+          assert.equal(login.encrypted, true);
+          assert.deepEqual(Object.keys(login.body), ['api', 'version', 'method', 'enable_syno_token', '__cIpHeRtExT']);
+          assert.match(login.body.__cIpHeRtExT, /^\{"rsa": "[A-Za-z0-9+/=]+", "aes": "[A-Za-z0-9+/=]+"\}$/);
+          assert.ok(!login.rawBody.includes('passwd'), 'no readable passwd field');
+        }
+        const fields = loginFields(login);
+        assert.equal(fields.passwd, WEIRD_PW);
+        assert.deepEqual(
+          { api: fields.api, version: fields.version, method: fields.method, session: fields.session, format: fields.format, tok: fields.enable_syno_token },
+          { api: 'SYNO.API.Auth', version: '7', method: 'login', session: 'ActiveBackupOffice365', format: 'sid', tok: 'yes' },
+        );
+        assert.equal(login.success, true);
+        assert.equal(call.method, 'list_tasks');
+        assert.equal(call.httpMethod, 'GET');
+        assert.equal(call.query.version, '1');
+        for (const r of sim.requests) {
+          assert.ok(!r.rawQuery.includes('passwd'), 'no passwd in a URL');
+          assert.ok(!decodeURIComponent(r.rawQuery).includes(WEIRD_PW), 'no password in a URL');
+          assert.ok(!r.path.includes('passwd'));
+        }
+        assert.deepEqual(c.stats, { logins: 1, relogins: 0, requests: protocol === 'http' ? 4 : 3 });
+      },
+    );
 
     it('sends _sid and X-SYNO-TOKEN on every call after login, GET and POST', async () => {
       const c = client();
@@ -254,11 +283,11 @@ for (const protocol of ['http', 'https'] as const) {
       const token = await c.pair('123456');
       assert.ok(token.length > 10);
       seenSecrets.add(token);
-      const pairing = sim.loginRequests().filter((r) => r.params.otp_code === '123456');
+      const pairing = sim.loginRequests().map(loginFields).filter((f) => f.otp_code === '123456');
       assert.equal(pairing.length, 1);
-      assert.equal(pairing[0].params.enable_device_token, 'yes');
-      assert.equal(pairing[0].params.device_name, 'node-red-abm365-test');
-      assert.equal(pairing[0].params.format, undefined);
+      assert.equal(pairing[0].enable_device_token, 'yes');
+      assert.equal(pairing[0].device_name, 'node-red-abm365-test');
+      assert.equal(pairing[0].format, undefined);
       const loginsAfterPair = sim.loginRequests().length;
       await c.call(ABM, 'list_tasks');
       assert.equal(sim.loginRequests().length, loginsAfterPair, 'the paired session is kept');
@@ -267,9 +296,9 @@ for (const protocol of ['http', 'https'] as const) {
       await later.call(ABM, 'list_tasks');
       const last = sim.loginRequests().at(-1);
       assert.ok(last);
-      assert.equal(last.params.device_id, token);
-      assert.equal(last.params.device_name, 'node-red-abm365-test');
-      assert.equal(last.params.otp_code, undefined);
+      assert.equal(loginFields(last).device_id, token);
+      assert.equal(loginFields(last).device_name, 'node-red-abm365-test');
+      assert.equal(loginFields(last).otp_code, undefined);
       assert.equal(last.success, true);
 
       const wrongDevice = client({ username: 'twofa', password: TWOFA_PW, deviceToken: token, deviceName: 'other' });
@@ -416,7 +445,7 @@ for (const protocol of ['http', 'https'] as const) {
       assert.equal(logouts[0].params._sid, sid);
       assert.equal(logouts[0].params.session, 'webui');
       assert.equal(logouts[0].headers['x-syno-token'], token);
-      assert.equal(sim.loginRequests()[0].params.session, 'webui');
+      assert.equal(loginFields(sim.loginRequests()[0]).session, 'webui');
       assert.equal(sim.stats.logouts, 1);
       assert.equal(c.state, 'closed');
       await c.close();

@@ -4,15 +4,14 @@
 import { strict as assert } from 'assert';
 import { loginParams, normaliseOtp, pairingParams, readLoginAnswer, sidFromCookies } from '../../src/dsm/auth';
 import { isConnectionProblem, redact, retarget } from '../../src/dsm/client';
-import { ABM_MISSING_MESSAGE } from '../../src/dsm/constants';
 import { chooseAuthVersion, parseApiInfo, versionInRange } from '../../src/dsm/discovery';
 import { encodeComponent, encodePairs, encodeParams, paramToString } from '../../src/dsm/encoding';
 import { cleanSnippet, parseEnvelope } from '../../src/dsm/envelope';
 import { DsmError } from '../../src/dsm/errors';
 import { normaliseFingerprint, sameFingerprint } from '../../src/dsm/fingerprint';
 import { backoffMessage, dsmErrorMessage, httpProblemMessage, meaningFor, refusedLoginMessage, transportErrorMessage } from '../../src/dsm/messages';
-import { classifyNetworkError, errorCodes } from '../../src/dsm/network';
-import { cleanHost, resolveOptions } from '../../src/dsm/options';
+import { certificateNames, classifyNetworkError, errorCodes } from '../../src/dsm/network';
+import { CONNECTION_LIMITS, cleanHost, readConnectionSettings, resolveOptions } from '../../src/dsm/options';
 import { RequestQueue } from '../../src/dsm/queue';
 import { AuthBackoff, decideAfterDsmError, SingleFlight } from '../../src/dsm/session';
 import type { DsmClientOptions } from '../../src/dsm/types';
@@ -328,21 +327,75 @@ describe('dsm pure: options', () => {
     assert.equal(cleanHost(' https://nas.local/ '), 'nas.local');
     assert.equal(cleanHost('10.0.0.2'), '10.0.0.2');
   });
+
+  it('reads the config node settings: blanks take the defaults, strings are numbers', () => {
+    assert.deepEqual(readConnectionSettings({ host: ' nas.local ', port: '', protocol: '', tlsMode: '', fingerprint: '', timeout: '', maxConcurrent: '' }), {
+      host: 'nas.local',
+      port: 5001,
+      protocol: 'https',
+      tlsMode: 'verify',
+      fingerprint: undefined,
+      timeoutMs: 30000,
+      maxConcurrent: 4,
+    });
+    const http = readConnectionSettings({ host: '10.0.0.2', protocol: 'http', timeout: '2.5', maxConcurrent: '8' });
+    assert.equal(http.port, 5000);
+    assert.equal(http.timeoutMs, 2500);
+    assert.equal(http.maxConcurrent, 8);
+    assert.equal(readConnectionSettings({ host: 'h', port: 5001, timeout: CONNECTION_LIMITS.timeout.max }).timeoutMs, 3_600_000);
+  });
+
+  it('refuses bad settings in the dialog\'s words, the same way as client options', () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ host: '' }, /^Host is empty/],
+      [{ host: 'http://nas/x y' }, /^Host must be/],
+      [{ host: 'h', port: 'abc' }, /^Port must be a whole number from 1 to 65535/],
+      [{ host: 'h', port: '0' }, /^Port/],
+      [{ host: 'h', protocol: 'ftp' }, /^Protocol must be https or http/],
+      [{ host: 'h', tlsMode: 'off' }, /^TLS check must be/],
+      [{ host: 'h', timeout: '0.5' }, /^Timeout must be a number of seconds from 1 to 3600/],
+      [{ host: 'h', timeout: '3601' }, /^Timeout/],
+      [{ host: 'h', maxConcurrent: '65' }, /^Max\. parallel must be a whole number of requests from 1 to 64/],
+      [{ host: 'h', maxConcurrent: '1.5' }, /^Max\. parallel/],
+      [{ host: 'h', tlsMode: 'fingerprint' }, /Fingerprint is empty/],
+      [{ host: 'h', tlsMode: 'fingerprint', fingerprint: 'abc' }, /SHA-256 fingerprint/],
+    ];
+    for (const [settings, message] of cases) {
+      const e = throwsCode(() => readConnectionSettings(settings), 'EINVALID');
+      assert.match(e.message, message, JSON.stringify(settings));
+    }
+    // Over HTTP the TLS check and the pin do not matter.
+    assert.equal(readConnectionSettings({ host: 'h', protocol: 'http', tlsMode: 'fingerprint' }).port, 5000);
+    assert.match(resolveOptions({ ...base, maxConcurrent: 65 }).error?.message ?? '', /^Max\. parallel/);
+  });
 });
 
 describe('dsm pure: network error classification', () => {
   it('maps socket, TLS and parser codes', () => {
     assert.equal(classifyNetworkError(['ECONNREFUSED'], '').code, 'ECONNREFUSED');
-    assert.equal(classifyNetworkError(['ENOTFOUND'], '').code, 'ECONNREFUSED');
+    assert.equal(classifyNetworkError(['ENOTFOUND'], '').code, 'ENOTFOUND');
+    assert.equal(classifyNetworkError(['ERR_X', 'EAI_AGAIN'], '').code, 'ENOTFOUND');
+    assert.equal(classifyNetworkError(['EHOSTUNREACH'], '').code, 'ECONNREFUSED');
     assert.equal(classifyNetworkError(['ERR_BAD_REQUEST', 'ECONNRESET'], 'socket hang up').code, 'ECONNRESET');
     assert.equal(classifyNetworkError([], 'socket hang up').code, 'ECONNRESET');
     assert.equal(classifyNetworkError(['DEPTH_ZERO_SELF_SIGNED_CERT'], 'self-signed certificate').code, 'ECERT');
-    assert.equal(classifyNetworkError(['ERR_TLS_CERT_ALTNAME_INVALID'], '').code, 'ECERT');
-    assert.equal(classifyNetworkError(['CERT_HAS_EXPIRED'], '').code, 'ECERT');
+    assert.deepEqual(classifyNetworkError(['ERR_TLS_CERT_ALTNAME_INVALID'], ''), { code: 'ECERT', reason: 'issued for other names', nameMismatch: true });
+    assert.deepEqual(classifyNetworkError(['CERT_HAS_EXPIRED'], ''), { code: 'ECERT', reason: 'expired (CERT_HAS_EXPIRED)' });
+    assert.match(classifyNetworkError(['UNABLE_TO_GET_ISSUER_CERT_LOCALLY'], '').reason, /unknown authority/);
     assert.equal(classifyNetworkError(['ETIMEDOUT'], '').code, 'ETIMEDOUT');
     assert.equal(classifyNetworkError(['HPE_INVALID_CONSTANT'], 'Parse Error').code, 'EHTTP');
     assert.match(classifyNetworkError(['EPROTO'], 'wrong version number').reason, /HTTPS/);
     assert.match(classifyNetworkError(['ECONNRESET'], 'Client network socket disconnected before secure TLS connection was established').reason, /HTTPS/);
+  });
+
+  it('lists the names a certificate is issued for', () => {
+    assert.deepEqual(certificateNames({ subjectaltname: 'DNS:nas.example.com, DNS:localhost, IP Address:127.0.0.1' }), [
+      'nas.example.com',
+      'localhost',
+      '127.0.0.1',
+    ]);
+    assert.deepEqual(certificateNames({ subject: { CN: 'nas.example.com' } }), ['nas.example.com']);
+    assert.deepEqual(certificateNames(undefined), []);
   });
 
   it('collects codes along the cause chain', () => {
@@ -394,12 +447,23 @@ describe('dsm pure: messages', () => {
   });
 
   it('explains transport failures and non-JSON answers', () => {
-    assert.match(transportErrorMessage('A', 'b', 'ECERT', 'x', 'h:1'), /fingerprint/);
-    assert.match(transportErrorMessage('A', 'b', 'EFINGERPRINT', 'x', 'h:1', { expected: 'AA', seen: 'BB' }), /expected AA, seen BB/);
+    const untrusted = transportErrorMessage('A', 'b', 'ECERT', 'self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)', 'h:1');
+    assert.match(untrusted, /not trusted: self-signed/);
+    assert.match(untrusted, /"TLS check" to "Pin the certificate's SHA-256 fingerprint"/);
+    const mismatch = transportErrorMessage('A', 'b', 'ECERT', 'issued for other names', '10.0.0.2:5001', {
+      nameMismatch: true,
+      certNames: ['nas.example.com', 'nas'],
+    });
+    assert.match(mismatch, /valid but issued for other names \(nas\.example\.com, nas\)/);
+    assert.match(mismatch, /enter it as "Host"/);
+    assert.doesNotMatch(mismatch, /Pin the certificate/);
+    assert.match(transportErrorMessage('A', 'b', 'EFINGERPRINT', 'x', 'h:1', { fingerprint: { expected: 'AA', seen: 'BB' } }), /expected AA, seen BB/);
     assert.match(transportErrorMessage('A', 'b', 'ECONNREFUSED', 'connection refused', 'h:1'), /cannot connect to h:1/);
+    const notFound = transportErrorMessage('A', 'b', 'ENOTFOUND', 'the host name does not resolve', 'nas.local:5001');
+    assert.match(notFound, /cannot find nas\.local:5001: the host name does not resolve/);
+    assert.match(notFound, /\.local .*Home Assistant add-on.*IP address/);
     assert.match(httpProblemMessage('A', 'b', { status: 502, problem: 'status', snippet: '502 Bad Gateway' }), /HTTP 502: "502 Bad Gateway"/);
     assert.match(httpProblemMessage('A', 'b', { status: 200, problem: 'not-json', snippet: 'Web Station' }), /DSM port/);
-    assert.match(ABM_MISSING_MESSAGE, /not installed or not running/);
   });
 
   it('classifies connection problems and redacts secrets', () => {
@@ -408,8 +472,15 @@ describe('dsm pure: messages', () => {
     assert.ok(!isConnectionProblem(400, { api: 'SYNO.ActiveBackupOffice365', method: 'list_tasks' }), 'API-specific code');
     assert.ok(isConnectionProblem(105, { api: 'SYNO.ActiveBackupOffice365', method: 'list_tasks' }));
     assert.ok(isConnectionProblem('EAUTHBACKOFF'));
+    assert.ok(isConnectionProblem('ENOTFOUND'));
+    assert.ok(isConnectionProblem(100, { api: 'SYNO.API.Encryption', method: 'getinfo' }));
     assert.ok(!isConnectionProblem(120));
     assert.ok(!isConnectionProblem('EINVALID'));
+    assert.ok(!isConnectionProblem('ECLOSED'));
+    // Codes of the layers above: a connection problem only when it is the required API's missing code.
+    assert.ok(!isConnectionProblem('ENOTASK', {}, 'ENOABM'));
+    assert.ok(!isConnectionProblem('ENOABM'));
+    assert.ok(isConnectionProblem('ENOABM', {}, 'ENOABM'));
     assert.equal(redact('a hunter2 b hunter2', ['hunter2', undefined, 'x']), 'a *** b ***');
   });
 });

@@ -6,8 +6,9 @@ import { DsmClient } from '../../src/dsm/client';
 import { DsmError, type DsmErrorCode } from '../../src/dsm/errors';
 import type { DsmClientOptions } from '../../src/dsm/types';
 import { Simulator } from '../../src/simulator';
+import { ABM_REQUIRED_API } from '../../src/abm/connection';
 
-const ABM = 'SYNO.ActiveBackupOffice365';
+const ABM = ABM_REQUIRED_API.name;
 const PASSWORD = 'tls test+pw#1';
 const seenText: string[] = [];
 
@@ -40,6 +41,7 @@ describe('dsm client TLS modes against the self-signed simulator', function () {
       username: 'admin',
       password: PASSWORD,
       deviceName: 'node-red-abm365-tls',
+      requiredApi: ABM_REQUIRED_API,
       log: (level, text) => seenText.push(text),
       ...overrides,
     });
@@ -154,7 +156,7 @@ describe('dsm client: redirects and text/plain JSON (raw server)', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     const c = new DsmClient({
       host: '127.0.0.1', port, protocol: 'http', tlsMode: 'verify', timeoutMs: 3000, maxConcurrent: 2,
-      username: 'admin', password: PASSWORD, deviceName: 'x',
+      username: 'admin', password: PASSWORD, deviceName: 'x', requiredApi: ABM_REQUIRED_API,
     });
     try {
       const e = await rejects(c.call(ABM, 'list_tasks'), 'EHTTP');
