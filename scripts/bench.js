@@ -209,6 +209,7 @@ function dsmClient(simUrl) {
     maxConcurrent: 4,
     username: 'admin',
     password: 'synology',
+    requiredApi: require(path.join(ROOT, 'dist', 'abm', 'connection')).ABM_REQUIRED_API,
   });
 }
 

@@ -22,6 +22,7 @@ import {
   startBackup,
   type TaskInfo,
 } from '../../src/abm';
+import { ABM_REQUIRED_API } from '../../src/abm/connection';
 import { DsmClient } from '../../src/dsm/client';
 import { DsmError } from '../../src/dsm/errors';
 import { Simulator, type RecordedRequest } from '../../src/simulator';
@@ -61,6 +62,7 @@ describe('abm over HTTP against the simulator', function () {
       username: 'admin',
       password: 'synology',
       deviceName: 't',
+      requiredApi: ABM_REQUIRED_API,
     });
   });
 

@@ -2,6 +2,7 @@
 // client, event derivation on live runs, run-and-wait, and no timer left behind.
 
 import assert from 'node:assert/strict';
+import { ABM_REQUIRED_API } from '../../src/abm/connection';
 import { DsmClient } from '../../src/dsm/client';
 import {
   deriveEvents,
@@ -86,6 +87,7 @@ describe('monitor against the simulator', function () {
       username: 'admin',
       password: 'synology',
       deviceName: 'monitor-test',
+      requiredApi: ABM_REQUIRED_API,
     });
     timers = countedTimers();
     poller = new Poller(client, { minIntervalMs: 50, setTimer: timers.setTimer, clearTimer: timers.clearTimer });
