@@ -14,7 +14,6 @@ import type { MqttMessage } from '../monitor/ha';
 import { defineFlowNode } from './shared/define';
 import type { FlowNode } from './shared/pipeline';
 import { asNodeError, noNasError } from './shared/pipeline';
-import { testMinIntervalMs } from './shared/config';
 import { isBlank, readBool, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
 import { clock } from './shared/status';
@@ -80,8 +79,6 @@ const init = function (RED: NodeAPI): void {
   function setup(flow: FlowNode, config: HaSettings): void {
     const { node, status } = flow;
     const nas = flow.nas;
-    const minSeconds = (testMinIntervalMs() ?? MIN_INTERVAL_S * 1000) / 1000;
-    const minFast = Math.min(MIN_FAST_INTERVAL_S, minSeconds);
     let bridge: HaBridge | undefined;
     let unsubscribe: (() => void) | undefined;
     let checkTimer: NodeJS.Timeout | undefined;
@@ -94,8 +91,8 @@ const init = function (RED: NodeAPI): void {
     let prefix: string;
     let baseTopic: string;
     try {
-      interval = Math.max(minSeconds, readNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 }));
-      fastInterval = Math.max(minFast, readNumber(config.fastInterval, 'fastInterval (s)', { min: 0, fallback: 10 }));
+      interval = Math.max(MIN_INTERVAL_S, readNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 }));
+      fastInterval = Math.max(MIN_FAST_INTERVAL_S, readNumber(config.fastInterval, 'fastInterval (s)', { min: 0, fallback: 10 }));
       staleHours = readNumber(config.staleHours, 'staleHours', { min: 0, fallback: DEFAULT_STALE_HOURS });
       timeZone = isBlank(config.timeZone) ? hostTimeZone() : checkTimeZone(config.timeZone);
       prefix = topicSetting(config.prefix, 'prefix', DEFAULT_PREFIX);

@@ -254,6 +254,18 @@ describe('examples: in a real Node-RED with the packed package, against the simu
     assert.ok(mail.value.state && mail.value.attributes, 'the sensor gets {state, attributes}');
   });
 
+  it('07 home assistant mqtt: the bridge starts on the simulator (its MQTT run is in test/mqtt)', async function () {
+    const status = await comms!.waitFor((e) => e.topic === 'status/e7ha' && /published/.test(String((e.data as { text?: string })?.text)), 20_000, 'bridge status', 0);
+    assert.match(String((status.data as { text?: string }).text), /^\d+ tasks? published, NAS online/);
+  });
+
+  it('08 nightly backup: a run of every task ends in a {title, message} notification', async function () {
+    const d = await press('e8injectnightly', 'e8debugnotify', () => true, 30_000);
+    assert.equal(typeof d.value.title, 'string');
+    assert.match(d.value.message, /after \d+ min/);
+    assert.ok(sim.abm.tasks.some((t) => t.task_name === d.value.task), d.value.task);
+  });
+
   it('06 task admin: delete keeps the data (should_remove_storage=false)', async function () {
     const id = taskId('Teams archive');
     const d = await press('e6injectdelete', 'e6debugdelete');
