@@ -1,6 +1,6 @@
 // `abm365-query`: read-only operations (tasks, one task, its settings, task log, package log,
 // worker counts). Logs come as { logs, offset, total }; allPages reads every page into one msg.
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI } from 'node-red';
 import {
   addLevelOwned,
   allGeneralLog,
@@ -16,11 +16,13 @@ import {
 } from '../abm';
 import type { DsmCaller } from '../dsm/types';
 import { invalid } from '../dsm/errors';
-import { handleInput, startFlowNode, step } from './shared/pipeline';
-import type { Step } from './shared/pipeline';
 import { asRecord, firstSet, readBool, readChoice, readNumber } from '../abm/validate';
+import { QUERY } from './shared/defaults';
+import { defineFlowNode } from './shared/define';
+import { step } from './shared/pipeline';
+import type { Step } from './shared/pipeline';
 import { selectTask } from './shared/task';
-import type { TaskRef } from './shared/task';
+import type { TaskRef, TaskSelection } from './shared/task';
 
 const OPERATIONS = ['tasks', 'task', 'settings', 'task-log', 'package-log', 'workers'] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -36,8 +38,6 @@ interface QuerySettings {
   allPages?: unknown;
   version?: unknown;
 }
-type QueryDef = NodeDef & QuerySettings;
-type NoCredentials = Record<string, never>;
 
 interface LogResult<T> {
   logs: T[];
@@ -64,99 +64,89 @@ async function taskId(c: DsmCaller, ref: TaskRef): Promise<number> {
 }
 
 const init = function (RED: NodeAPI): void {
-  function QueryNode(this: Node, config: QueryDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
-  function setup(node: Node, config: QueryDef): void {
-    const flow = startFlowNode(RED, node, config);
-
-    handleInput(flow, async (msg): Promise<Step> => {
-      const operation = readChoice<Operation>(config.operation, 'operation', OPERATIONS, 'tasks');
-      const p = asRecord(msg.payload);
-      const needsTask = operation === 'task' || operation === 'settings' || operation === 'task-log';
-      let ref: TaskRef | 'all' = 0;
-      if (needsTask) {
-        ref = await selectTask(RED, node, config, msg, { allowAll: true });
-        // A task log is read per task; for all tasks, the package log is the one to ask for.
-        if (ref === 'all' && operation === 'task-log') {
-          throw invalid('operation task-log needs one task, not all tasks (use package-log for every task)');
-        }
+  defineFlowNode<QuerySettings>(RED, 'abm365-query', (flow, config) => async (msg): Promise<Step> => {
+    const operation = readChoice<Operation>(config.operation, 'operation', OPERATIONS, QUERY.defaults.operation);
+    const p = asRecord(msg.payload);
+    const needsTask = operation === 'task' || operation === 'settings' || operation === 'task-log';
+    let ref: TaskSelection = 0;
+    if (needsTask) {
+      ref = await selectTask(RED, flow.node, config, msg, { allowAll: true });
+      // A task log is read per task; for all tasks, the package log is the one to ask for.
+      if (ref === 'all' && operation === 'task-log') {
+        throw invalid('operation task-log needs one task, not all tasks (use package-log for every task)');
       }
-      const one = ref;
-      switch (operation) {
-        case 'tasks':
-          return step({
-            topic: operation,
-            run: async (nas) => decorateListTasksOwned(await listTasks(nas.client())),
-            summary: (r) => `${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}`,
-          });
-        case 'task':
-          return step({
-            topic: operation,
-            run: async (nas) => {
-              const tasks = decorateListTasksOwned(await listTasks(nas.client())).tasks;
-              return one === 'all' ? tasks : findTask(tasks, one);
-            },
-            summary: (r) =>
-              Array.isArray(r) ? `${r.length} task${r.length === 1 ? '' : 's'}` : `${String(r.task_name)}: ${String(r.status_text)}`,
-          });
-        case 'settings':
-          return step({
-            topic: operation,
-            run: async (nas) => {
-              const c = nas.client();
-              if (one !== 'all') return getTaskSettings(c, await taskId(c, one));
-              // One read per task, one after another: never a burst of reads on the NAS.
-              const settings = [];
-              for (const t of (await listTasks(c)).tasks) settings.push(await getTaskSettings(c, Number(t.task_id)));
-              return settings;
-            },
-            summary: (r) => (Array.isArray(r) ? `${r.length} settings` : String(r.task_name)),
-          });
-        case 'workers':
-          return step({
-            topic: operation,
-            run: (nas) => getWorkerCount(nas.client()),
-            summary: (r) => `${r.backup_job_worker_count}/${r.event_worker_count} workers`,
-          });
-        case 'task-log':
-        case 'package-log': {
-          // Checked here, before any request: a bad offset or limit never reaches the NAS.
-          const offset = readNumber(firstSet(p.offset, config.offset), 'offset', { min: 0, integer: true, fallback: 0 });
-          const limit = readNumber(firstSet(p.limit, config.limit), 'limit', { min: 1, max: 5000, integer: true, fallback: 200 });
-          const keywordValue = firstSet(p.key_word, config.keyword);
-          const keyword = keywordValue === undefined ? '' : String(keywordValue);
-          const allPages = readBool(config.allPages);
-          const summary = (r: LogResult<unknown>): string => `${r.total} line${r.total === 1 ? '' : 's'}`;
-          if (operation === 'package-log') {
-            return step({
-              topic: operation,
-              run: async (nas) => {
-                const c = nas.client();
-                if (allPages) return logResult(await allGeneralLog(c, { limit }, addLevelOwned), 0);
-                return pageResult(await getGeneralLog(c, { offset, limit }));
-              },
-              summary,
-            });
-          }
+    }
+    const one = ref;
+    switch (operation) {
+      case 'tasks':
+        return step({
+          topic: operation,
+          run: async (nas) => decorateListTasksOwned(await listTasks(nas.client())),
+          summary: (r) => `${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}`,
+        });
+      case 'task':
+        return step({
+          topic: operation,
+          run: async (nas) => {
+            const tasks = decorateListTasksOwned(await listTasks(nas.client())).tasks;
+            return one === 'all' ? tasks : findTask(tasks, one);
+          },
+          summary: (r) =>
+            Array.isArray(r) ? `${r.length} task${r.length === 1 ? '' : 's'}` : `${String(r.task_name)}: ${String(r.status_text)}`,
+        });
+      case 'settings':
+        return step({
+          topic: operation,
+          run: async (nas) => {
+            const c = nas.client();
+            if (one !== 'all') return getTaskSettings(c, await taskId(c, one));
+            // One read per task, one after another: never a burst of reads on the NAS.
+            const settings = [];
+            for (const t of (await listTasks(c)).tasks) settings.push(await getTaskSettings(c, Number(t.task_id)));
+            return settings;
+          },
+          summary: (r) => (Array.isArray(r) ? `${r.length} settings` : String(r.task_name)),
+        });
+      case 'workers':
+        return step({
+          topic: operation,
+          run: (nas) => getWorkerCount(nas.client()),
+          summary: (r) => `${r.backup_job_worker_count}/${r.event_worker_count} workers`,
+        });
+      case 'task-log':
+      case 'package-log': {
+        // Checked here, before any request: a bad offset or limit never reaches the NAS.
+        const { limits, defaults } = QUERY;
+        const offset = readNumber(firstSet(p.offset, config.offset), 'offset', { ...limits.offset, integer: true, fallback: defaults.offset });
+        const limit = readNumber(firstSet(p.limit, config.limit), 'limit', { ...limits.limit, integer: true, fallback: defaults.limit });
+        const keywordValue = firstSet(p.key_word, config.keyword);
+        const keyword = keywordValue === undefined ? '' : String(keywordValue);
+        const allPages = readBool(config.allPages);
+        const summary = (r: LogResult<unknown>): string => `${r.total} line${r.total === 1 ? '' : 's'}`;
+        if (operation === 'package-log') {
           return step({
             topic: operation,
             run: async (nas) => {
               const c = nas.client();
-              const id = await taskId(c, one as TaskRef);
-              if (allPages) return logResult(await allTaskLog(c, { taskId: id, keyword, limit }, addLevelOwned), 0);
-              return pageResult(await getTaskLog(c, { taskId: id, keyword, offset, limit }));
+              if (allPages) return logResult(await allGeneralLog(c, { limit }, addLevelOwned), 0);
+              return pageResult(await getGeneralLog(c, { offset, limit }));
             },
             summary,
           });
         }
+        return step({
+          topic: operation,
+          run: async (nas) => {
+            const c = nas.client();
+            const id = await taskId(c, one as TaskRef);
+            if (allPages) return logResult(await allTaskLog(c, { taskId: id, keyword, limit }, addLevelOwned), 0);
+            return pageResult(await getTaskLog(c, { taskId: id, keyword, offset, limit }));
+          },
+          summary,
+        });
       }
-    });
-  }
-
-  RED.nodes.registerType<Node, QueryDef, QuerySettings, NoCredentials>('abm365-query', QueryNode);
+    }
+  });
 };
 
 export = init;

@@ -1,13 +1,15 @@
 // `abm365-schedule`: set when a task backs up (continuous, manual, or scheduled with start
 // time, last run hour, repeat and week days). msg.payload keys override the node's settings;
 // src/abm reads the task's settings, changes only the schedule fields and writes them back.
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI } from 'node-red';
 import { setSchedule, validateSchedule } from '../abm';
 import type { ScheduleInput } from '../abm';
-import { invalid } from '../dsm/errors';
-import { handleInput, startFlowNode, step } from './shared/pipeline';
-import type { Step } from './shared/pipeline';
 import { asRecord, firstSet, isBlank } from '../abm/validate';
+import { invalid } from '../dsm/errors';
+import { SCHEDULE } from './shared/defaults';
+import { defineFlowNode } from './shared/define';
+import { step } from './shared/pipeline';
+import type { Step } from './shared/pipeline';
 import { selectTask } from './shared/task';
 
 interface ScheduleSettings {
@@ -22,18 +24,14 @@ interface ScheduleSettings {
   days?: unknown;
   version?: unknown;
 }
-type ScheduleDef = NodeDef & ScheduleSettings;
-type NoCredentials = Record<string, never>;
 
-/** msg.payload key, node setting, the editor's default (used when the setting is absent from the flow JSON), allowed range. */
+/** msg.payload key and the node setting it overrides. */
 const HOUR_FIELDS = [
-  { key: 'start_hour', setting: 'startHour', fallback: 0, range: 'a whole number from 0 to 23' },
-  { key: 'start_minute', setting: 'startMinute', fallback: 0, range: 'a whole number from 0 to 59' },
-  { key: 'last_run_hour', setting: 'lastRunHour', fallback: 23, range: 'a whole number from 0 to 23' },
-  { key: 'repeat_every_hours', setting: 'repeatHours', fallback: 0, range: 'a whole number from 0 to 23' },
+  { key: 'start_hour', setting: 'startHour' },
+  { key: 'start_minute', setting: 'startMinute' },
+  { key: 'last_run_hour', setting: 'lastRunHour' },
+  { key: 'repeat_every_hours', setting: 'repeatHours' },
 ] as const;
-
-const ALL_DAYS = [0, 1, 2, 3, 4, 5, 6];
 
 /** A node setting, or the editor's default when a hand-written flow leaves it out. */
 function setting(config: ScheduleSettings, name: keyof ScheduleSettings, fallback: unknown): unknown {
@@ -47,15 +45,16 @@ function setting(config: ScheduleSettings, name: keyof ScheduleSettings, fallbac
 function scheduleInput(config: ScheduleSettings, payload: unknown): ScheduleInput {
   const p = asRecord(payload);
   const input: ScheduleInput = {
-    policy: firstSet(p.policy, setting(config, 'policy', 'scheduled')),
-    run_days: firstSet(p.run_days, setting(config, 'days', ALL_DAYS)),
+    policy: firstSet(p.policy, setting(config, 'policy', SCHEDULE.defaults.policy)),
+    run_days: firstSet(p.run_days, setting(config, 'days', SCHEDULE.defaults.days)),
   };
   // Only a schedule reads the times (validateSchedule checks the policy here).
   if (validateSchedule({ policy: input.policy }).policy !== 'scheduled') return input;
   for (const f of HOUR_FIELDS) {
-    const value = firstSet(p[f.key], setting(config, f.setting, f.fallback));
+    const value = firstSet(p[f.key], setting(config, f.setting, SCHEDULE.defaults[f.setting]));
     if (isBlank(value)) {
-      throw invalid(`${f.key} is missing (the node's ${f.setting} is empty): expected ${f.range}`);
+      const { min, max } = SCHEDULE.limits[f.setting];
+      throw invalid(`${f.key} is missing (the node's ${f.setting} is empty): expected a whole number from ${min} to ${max}`);
     }
     input[f.key] = value;
   }
@@ -63,29 +62,17 @@ function scheduleInput(config: ScheduleSettings, payload: unknown): ScheduleInpu
 }
 
 const init = function (RED: NodeAPI): void {
-  function ScheduleNode(this: Node, config: ScheduleDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
-  function setup(node: Node, config: ScheduleDef): void {
-    const flow = startFlowNode(RED, node, config);
-
-    handleInput(flow, async (msg): Promise<Step> => {
-      const input = scheduleInput(config, msg.payload);
-      // Every value is checked here, before any request reaches the NAS.
-      const schedule = validateSchedule(input);
-      const ref = await selectTask(RED, node, config, msg);
-      if (ref === 'all') throw invalid('task: "all tasks" is not possible for this node: select one task');
-      return step({
-        topic: 'schedule',
-        run: (nas) => setSchedule(nas.client(), ref, schedule),
-        summary: (r) => `${r.task_name}: ${schedule.policy}`,
-      });
+  defineFlowNode<ScheduleSettings>(RED, 'abm365-schedule', (flow, config) => async (msg): Promise<Step> => {
+    const input = scheduleInput(config, msg.payload);
+    // Every value is checked here, before any request reaches the NAS.
+    const schedule = validateSchedule(input);
+    const ref = await selectTask(RED, flow.node, config, msg);
+    return step({
+      topic: 'schedule',
+      run: (nas) => setSchedule(nas.client(), ref, schedule),
+      summary: (r) => `${r.task_name}: ${schedule.policy}`,
     });
-  }
-
-  RED.nodes.registerType<Node, ScheduleDef, ScheduleSettings, NoCredentials>('abm365-schedule', ScheduleNode);
+  });
 };
 
 export = init;

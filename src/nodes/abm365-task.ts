@@ -1,12 +1,13 @@
 // `abm365-task`: delete a task (its backed-up data only when the node's own box is ticked:
 // nothing on a msg can turn that on) or relink backed-up data on the NAS as a new task.
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI } from 'node-red';
 import { relinkTask, removeTask, validateRelink } from '../abm';
 import type { RelinkInput } from '../abm';
+import { asRecord, firstSet, isBlank, readChoice } from '../abm/validate';
 import { invalid } from '../dsm/errors';
-import { handleInput, startFlowNode, step } from './shared/pipeline';
+import { defineFlowNode } from './shared/define';
+import { step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
-import { asRecord, firstSet, readChoice } from '../abm/validate';
 import { selectTask } from './shared/task';
 
 const ACTIONS = ['delete', 'relink'] as const;
@@ -25,8 +26,12 @@ interface TaskAdminSettings {
   region?: unknown;
   version?: unknown;
 }
-type TaskAdminDef = NodeDef & TaskAdminSettings;
-type NoCredentials = Record<string, never>;
+
+/** The node's action: never a default, deleting is the user's explicit choice. */
+function readAction(value: unknown): Action {
+  if (isBlank(value)) throw invalid('action is not set: pick delete or relink in the node');
+  return readChoice<Action>(value, 'action', ACTIONS);
+}
 
 /** The relink values: msg.payload keys given override the node's settings. */
 function relinkInput(config: TaskAdminSettings, payload: unknown): RelinkInput {
@@ -41,18 +46,11 @@ function relinkInput(config: TaskAdminSettings, payload: unknown): RelinkInput {
 }
 
 const init = function (RED: NodeAPI): void {
-  function TaskAdminNode(this: Node, config: TaskAdminDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
-  function setup(node: Node, config: TaskAdminDef): void {
-    const flow = startFlowNode(RED, node, config);
+  defineFlowNode<TaskAdminSettings>(RED, 'abm365-task', (flow, config) => {
     // Read once from the node's own settings, never from a msg: strictly the boolean true.
     const removeData = config.removeData === true;
-
-    handleInput(flow, async (msg): Promise<Step> => {
-      const action = readChoice<Action>(config.action === undefined ? 'delete' : config.action, 'action', ACTIONS);
+    return async (msg): Promise<Step> => {
+      const action = readAction(config.action);
       if (action === 'relink') {
         // Checked here, before any request reaches the NAS.
         const req = validateRelink(relinkInput(config, msg.payload));
@@ -62,17 +60,14 @@ const init = function (RED: NodeAPI): void {
           summary: (r) => `relinked: task ${r.task_id}`,
         });
       }
-      const ref = await selectTask(RED, node, config, msg);
-      if (ref === 'all') throw invalid('task: "all tasks" is not possible for this node: select one task');
+      const ref = await selectTask(RED, flow.node, config, msg);
       return step({
         topic: 'delete',
         run: (nas) => removeTask(nas.client(), ref, removeData),
         summary: (r) => `deleted ${r.task_name}${r.data_removed ? ' with data' : ''}`,
       });
-    });
-  }
-
-  RED.nodes.registerType<Node, TaskAdminDef, TaskAdminSettings, NoCredentials>('abm365-task', TaskAdminNode);
+    };
+  });
 };
 
 export = init;

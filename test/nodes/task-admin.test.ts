@@ -161,6 +161,9 @@ describe('abm365-task node', function () {
   describe('bad values: EINVALID naming the value and what is allowed, and no request', () => {
     const cases: BadValueCase[] = [
       { what: 'action unknown', node: { action: 'purge' }, match: /action "purge".*delete, relink/ },
+      // No destructive default: a node without an action (a hand-written flow) deletes nothing.
+      { what: 'action not set', node: { action: undefined }, match: /action is not set: pick delete or relink/ },
+      { what: 'action empty', node: { action: '' }, match: /action is not set: pick delete or relink/ },
       { what: 'delete: task empty', node: { task: '' }, match: /task is empty.*task id or a task name/ },
       { what: 'delete: msg.task missing', node: { task: 'task', taskType: 'msg' }, match: /msg\.task is empty/ },
       { what: 'delete: all tasks', node: { taskType: 'all' }, match: /all tasks.*one task/ },

@@ -1,10 +1,11 @@
 /**
  * The task TypedInput of every node that acts on a task (`task` + `taskType`).
  *
- *     const ref = await selectTask(RED, node, config, msg, { allowAll: true });
- *     // ref: a task id (number), a task name (string) or 'all'; src/abm resolves names
+ *     const ref = await selectTask(RED, node, config, msg);                        // TaskRef: id or name
+ *     const sel = await selectTask(RED, node, config, msg, { allowAll: true });    // TaskRef or 'all'
  *
- * taskType: num | str | msg | flow | global | env | all (all only where allowAll).
+ * taskType: num | str | msg | flow | global | env | all (all only where allowAll); a flow without
+ * taskType reads it as the editor does: `defaultType`, else str (numeric strings are ids there too).
  * With taskType 'msg', `task` names the msg property (default `task`): msg.task holds an id
  * or a name. Numeric strings become ids. A blank value throws EINVALID naming the field.
  */
@@ -20,12 +21,18 @@ export interface TaskSettings {
   taskType?: unknown;
 }
 
-export interface SelectTaskOptions {
-  /** The node offers "all tasks" (query, backup, monitor). */
-  allowAll?: boolean;
-}
-
 export const TASK_TYPES = ['num', 'str', 'msg', 'flow', 'global', 'env', 'all'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+/** What a node without `taskType` in its flow JSON means (the editor's default of the task field). */
+export const DEFAULT_TASK_TYPE: TaskType = 'str';
+
+export interface SelectTaskOptions {
+  /** The node offers "all tasks" (query, backup, monitor); without it the answer is one task. */
+  allowAll?: boolean;
+  /** The type a blank taskType stands for (the node's editor default); DEFAULT_TASK_TYPE if not given. */
+  defaultType?: TaskType;
+}
 
 function evaluate(RED: NodeAPI, value: string, type: string, node: Node, msg: NodeMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -52,7 +59,21 @@ export function toTaskRef(value: unknown, field: string): TaskRef {
   throw invalid(`${field} must be a task id or a task name, not ${typeof value}`);
 }
 
-/** Read the task selection of a node for one message (no request is made). */
+/** Read the task selection of a node for one message (no request is made); "all" only where allowed. */
+export function selectTask(
+  RED: NodeAPI,
+  node: Node,
+  config: TaskSettings,
+  msg: NodeMessage,
+  options: SelectTaskOptions & { allowAll: true },
+): Promise<TaskSelection>;
+export function selectTask(
+  RED: NodeAPI,
+  node: Node,
+  config: TaskSettings,
+  msg: NodeMessage,
+  options?: SelectTaskOptions & { allowAll?: false },
+): Promise<TaskRef>;
 export async function selectTask(
   RED: NodeAPI,
   node: Node,
@@ -60,7 +81,7 @@ export async function selectTask(
   msg: NodeMessage,
   options: SelectTaskOptions = {},
 ): Promise<TaskSelection> {
-  const type = isBlank(config.taskType) ? 'num' : String(config.taskType);
+  const type = isBlank(config.taskType) ? (options.defaultType ?? DEFAULT_TASK_TYPE) : String(config.taskType);
   const raw = config.task === undefined || config.task === null ? '' : String(config.task);
   switch (type) {
     case 'all':
