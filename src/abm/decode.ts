@@ -1,7 +1,7 @@
 // Pure decoding of ABM365 values: numbers that may come as strings, 0/1 flags, status and
 // service codes, log levels, run results and counts. Decorators add companions beside the
-// coded values and never replace them; the exported decorate* functions never mutate their
-// input, the *Owned variants add the companions to objects the caller owns (fresh from DSM).
+// coded values and never replace them: decorateTask returns a copy, the *Owned functions add
+// the companions to objects the caller owns (fresh from DSM).
 
 import {
   SERVICES,
@@ -11,7 +11,6 @@ import {
   type GeneralLogEntry,
   type ListTasksData,
   type LogLevel,
-  type LogPage,
   type RunCounts,
   type RunResult,
   type ServiceName,
@@ -201,26 +200,11 @@ function listOf<T>(value: T[] | undefined): T[] {
 }
 
 /**
- * A copy of list_tasks' data with companions: tasks get status_text and result (using the
- * task's event_log line of the same execution as its result line), event_log lines a level,
- * service_usage entries a service_name, users a type_name and service_names.
- */
-export function decorateListTasks(data: ListTasksData): DecoratedListTasksData {
-  const eventLog = listOf(data.event_log);
-  const tasks = listOf(data.tasks);
-  return {
-    ...data,
-    tasks: tasks.map((task) => decorateTask(task, eventLineFor(task, eventLog))),
-    event_log: eventLog.map((e) => ({ ...e, level: logLevel(e.log_type) })),
-    service_usage: listOf(data.service_usage).map((s) => ({ ...s, service_name: serviceName(s.service_type) })),
-    users: listOf(data.users).map((u) => ({ ...u, type_name: userTypeName(u.type), service_names: serviceNames(u.service_list) })),
-  };
-}
-
-/**
- * decorateListTasks for data the caller owns (fresh from JSON.parse of DSM's answer, held by
- * nobody else): the same companions, in the same places and key order, added to the objects
- * themselves, without copying every task's ~85 fields. Returns `data`.
+ * list_tasks' data with companions, added to the data itself (fresh from JSON.parse of DSM's
+ * answer, held by nobody else: no copy of every task's ~85 fields): tasks get status_text and
+ * result (the task's event_log line of the same execution is its result line), event_log lines
+ * a level, service_usage entries a service_name, users a type_name and service_names. Missing
+ * lists become empty ones after the keys DSM sent. Returns `data`.
  */
 export function decorateListTasksOwned(data: ListTasksData): DecoratedListTasksData {
   const eventLog = listOf(data.event_log);
@@ -260,12 +244,6 @@ function eventLineFor(task: TaskEntry, eventLog: ListTasksData['event_log']): Re
     if (decodeNumber(e.task_id, Number.NaN) === id && decodeNumber(e.task_execution_id, Number.NaN) === execution) return e;
   }
   return undefined;
-}
-
-/** A copy of a log page where every line has a level beside its log_type. */
-export function decorateLogPage<T extends { log_type: number }>(page: LogPage<T>): LogPage<T & { level: LogLevel }> {
-  const logs = Array.isArray(page.logs) ? page.logs : [];
-  return { ...page, logs: logs.map((l) => ({ ...l, level: logLevel(l.log_type) })) };
 }
 
 /**

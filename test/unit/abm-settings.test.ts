@@ -4,9 +4,8 @@ import {
   applySchedule,
   changedFields,
   clampWorkers,
-  deepEqual,
   prepareForWrite,
-  relink,
+  relinkTask,
   setRetention,
   setSchedule,
   setWorkers,
@@ -250,14 +249,6 @@ describe('abm settings: prepareForWrite and changedFields', () => {
     assert.deepEqual(changedFields(a, { ...a, s: { a: [1, 3] } }).fields, ['s']);
     assert.deepEqual(changedFields(a, { ...a }).fields, []);
   });
-
-  it('deepEqual', () => {
-    assert.ok(deepEqual({ a: [1, { b: null }] }, { a: [1, { b: null }] }));
-    assert.ok(!deepEqual({ a: 1 }, { a: 1, b: undefined }));
-    assert.ok(!deepEqual([1], { 0: 1 }));
-    assert.ok(!deepEqual(0, false));
-    assert.ok(deepEqual(Number.NaN, Number.NaN));
-  });
 });
 
 describe('abm settings: workers', () => {
@@ -381,7 +372,7 @@ describe('abm settings: high-level operations (recorded calls)', () => {
     await assert.rejects(setSchedule(c, '', SCHEDULED), invalidWith(/task/));
     await assert.rejects(setRetention(c, 'test', -3), invalidWith(/days_to_keep/));
     await assert.rejects(setWorkers(c, 2, 10), invalidWith(/backup_job_workers/));
-    await assert.rejects(relink(c, { taskName: 'x' }), invalidWith(/local_shared/));
+    assert.throws(() => validateRelink({ taskName: 'x' }), invalidWith(/local_shared/));
     assert.equal(c.calls.length, 0);
   });
 
@@ -406,15 +397,15 @@ describe('abm settings: high-level operations (recorded calls)', () => {
     });
   });
 
-  it('relink validates, then sends the task_info JSON', async () => {
+  it('relink: the validated request goes as the task_info JSON', async () => {
     const { c } = nas();
-    const r = await relink(c, {
+    const r = await relinkTask(c, validateRelink({
       taskName: 'test',
       localShared: 'ActiveBackupforBusiness',
       localPath: '/ActiveBackupForMicrosoft365/task_1',
       adminEmail: 'admin@contoso.com',
-    });
-    assert.deepEqual(r, { task_id: 3 });
+    }));
+    assert.equal(r.task_id, 3);
     assert.deepEqual(JSON.parse(String(c.calls[0].params.task_info)), {
       selected: true,
       task_name: 'test',

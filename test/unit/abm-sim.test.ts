@@ -8,18 +8,19 @@ import {
   allTaskLog,
   cancelBackupRun,
   changedFields,
-  decorateListTasks,
+  decorateListTasksOwned,
   getGeneralLog,
   getTaskLog,
   getTaskSettings,
   getWorkerCount,
   listTasks,
-  relink,
+  relinkTask,
   removeTask,
   setRetention,
   setSchedule,
   setWorkers,
   startBackup,
+  validateRelink,
   type TaskInfo,
 } from '../../src/abm';
 import { ABM_REQUIRED_API } from '../../src/abm/connection';
@@ -138,7 +139,7 @@ describe('abm over HTTP against the simulator', function () {
 
     const idle = await cancelBackupRun(client, 'all');
     assert.deepEqual(idle, [{ task_id: 1, task_name: 'test', action: 'cancel', cancelled: false, reason: 'not running' }]);
-    assert.equal(decorateListTasks(await listTasks(client)).tasks[0].result, 'cancelled');
+    assert.equal(decorateListTasksOwned(await listTasks(client)).tasks[0].result, 'cancelled');
   });
 
   it('workers: get_worker_count, then update_worker_count clamped to the maximum', async () => {
@@ -158,12 +159,12 @@ describe('abm over HTTP against the simulator', function () {
     const del = abmRequests();
     assert.deepEqual(abmParams(del[1]), { task_id: String(extra.task_id), should_remove_storage: 'false' });
 
-    const relinked = await relink(client, {
+    const relinked = await relinkTask(client, validateRelink({
       taskName: 'Extra again',
       localShared: 'ActiveBackupforBusiness',
       localPath: '/ActiveBackupForMicrosoft365/task_9',
       adminEmail: 'admin@contoso.onmicrosoft.com',
-    });
+    }));
     assert.ok(relinked.task_id > extra.task_id);
     const rel = only('relink_task');
     assert.equal(rel.httpMethod, 'GET');
