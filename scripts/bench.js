@@ -230,7 +230,7 @@ async function caseOverhead(ctx) {
   await bare.login();
   // Layers between the two, each on its own connection and the same session, to tell where
   // the overhead is: plain axios (same config as the transport), the package's DsmClient
-  // alone, and DsmClient + listTasks + decorateListTasks (what the node runs, minus Node-RED).
+  // alone, and DsmClient + listTasks + decorateListTasksOwned (what the node runs, minus Node-RED).
   const abm = require(path.join(ROOT, 'dist', 'abm'));
   const client = dsmClient(sim.url);
   const ax = plainAxios(sim.url);
@@ -253,7 +253,7 @@ async function caseOverhead(ctx) {
       if (!JSON.parse(res.data).success) throw new Error('axios: list_tasks failed');
     }),
     client: timed(() => client.call('SYNO.ActiveBackupOffice365', 'list_tasks')),
-    decorated: timed(async () => abm.decorateListTasks(await abm.listTasks(client))),
+    decorated: timed(async () => abm.decorateListTasksOwned(await abm.listTasks(client))),
     hop: async () => {
       const t0 = performance.now();
       const t1 = await hop({ payload: '' });
