@@ -36,7 +36,8 @@ import type {
 /** Seconds of tolerance between a run's start and its result line's time (DSM writes them apart). */
 export const LINE_SLACK_S = 5;
 
-export const DEFAULT_STALE_HOURS = 24;
+/** Hours without a successful run before a task is stale (the monitor's and abm365-ha's default, as in their dialogs). */
+export const DEFAULT_STALE_HOURS = 48;
 
 type ResultSource = GeneralLogEntry | EventLogEntry;
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { cancelBackupRun, findTask, isRunning, startBackup } from '../abm';
 import { DsmError, invalid } from '../dsm/errors';
-import { fileStore, memoryStore, userDirOf } from '../monitor';
+import { DEFAULT_STALE_HOURS, fileStore, memoryStore, userDirOf } from '../monitor';
 import type { RunMemory, Snapshot } from '../monitor';
 import { checkTimeZone, DEFAULT_PREFIX, defaultBaseTopic, HaBridge, hostTimeZone, parseTaskTopic, topicId } from '../monitor/ha';
 import type { MqttMessage } from '../monitor/ha';
@@ -22,7 +22,6 @@ const MIN_INTERVAL_S = 10;
 const MIN_FAST_INTERVAL_S = 3;
 /** A button's fast polling lasts until the run is seen (or this long at most). */
 const COMMAND_HOLD_MS = 120_000;
-const DEFAULT_STALE_HOURS = 48;
 
 interface HaSettings {
   nas?: unknown;
