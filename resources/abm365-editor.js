@@ -88,9 +88,16 @@
             return tr(node, keys.http, { status: xhr ? xhr.status : '?', text: body || (xhr && xhr.statusText) || '' });
         }
 
+        // What a node without taskType means: this type's default, as the runtime reads it.
+        function defaultTaskType() {
+            var def = RED.nodes.getType(type);
+            var d = def && def.defaults && def.defaults.taskType;
+            return (d && d.value) || 'str';
+        }
+
         // Short text for labels: "all tasks", "task 3", "Mailboxes", "msg.task".
         function taskSummary(node) {
-            var t = node.taskType || 'str';
+            var t = node.taskType || defaultTaskType();
             var v = (node.task === undefined || node.task === null) ? '' : String(node.task);
             if (t === 'all') { return tr(node, 'task.all'); }
             if (t === 'num') { return tr(node, 'task.id', { id: v }); }
@@ -99,10 +106,12 @@
             return t + '.' + v;
         }
 
-        function validateTask(node, v, allowAll) {
-            var t = current(node, 'taskType') || 'str';
+        // withMsg false: the node has no input message (monitor, ha), so msg cannot hold the task.
+        function validateTask(node, v, allowAll, withMsg) {
+            var t = current(node, 'taskType') || defaultTaskType();
             var s = (v === undefined || v === null) ? '' : String(v).trim();
             if (t === 'all') { return allowAll ? true : tr(node, 'error.taskAll'); }
+            if (t === 'msg' && withMsg === false) { return tr(node, 'error.taskNoMsg'); }
             if (isEnvRef(s)) { return true; }
             if (t === 'num') { return /^\d+$/.test(s) ? true : tr(node, 'error.taskId'); }
             if (t === 'msg') {
@@ -111,14 +120,14 @@
             return s ? true : tr(node, (t === 'str') ? 'error.taskName' : 'error.taskProperty');
         }
 
-        // The task TypedInput (with the type "all tasks" where allowAll) and the picker
-        // button that lists the NAS's tasks by name.
-        function setupTaskInput(node, allowAll, defaultType) {
+        // The task TypedInput (with the type "all tasks" where allowAll, without msg where
+        // withMsg is false) and the picker button that lists the NAS's tasks by name.
+        function setupTaskInput(node, allowAll, defaultType, withMsg) {
             var types = [];
             if (allowAll) {
                 types.push({ value: 'all', label: tr(node, 'task.all'), hasValue: false });
             }
-            types = types.concat(TASK_TYPES);
+            types = types.concat(TASK_TYPES.filter(function (t) { return withMsg !== false || t !== 'msg'; }));
             var input = $('#node-input-task');
             input.typedInput({ default: defaultType, typeField: $('#node-input-taskType'), types: types });
             var lastType = input.typedInput('type');
