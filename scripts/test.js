@@ -6,6 +6,7 @@
 //   nodes    the nodes in node-red-node-test-helper (Node-RED 4.1; again on Node-RED 3.1
 //            when ABM365_NR31 names a Node-RED 3.1 install, as .ci/run does)
 //   e2e      a real Node-RED process with the packed package
+//   mqtt     Home Assistant over a real Mosquitto broker (skipped, and said so, without Mosquitto)
 //   browser  the editor in headless Chromium (skipped, and said so, without Chromium)
 // Layers can be picked: `npm test -- unit nodes`.
 const { spawnSync } = require('node:child_process');
@@ -16,6 +17,7 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const mocha = require.resolve('mocha/bin/mocha.js');
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const mosquitto = process.env.MOSQUITTO_PATH || '/usr/sbin/mosquitto';
 const wanted = process.argv.slice(2);
 
 const layers = [
@@ -25,6 +27,7 @@ const layers = [
     ? [{ name: 'nodes on Node-RED 3.1', key: 'nodes', glob: 'test/nodes/**/*.test.ts', env: { NODE_RED_PATH: process.env.ABM365_NR31 } }]
     : []),
   { name: 'e2e', glob: 'test/e2e/**/*.test.ts' },
+  { name: 'mqtt', glob: 'test/mqtt/**/*.test.ts', needs: () => (fs.existsSync(mosquitto) ? null : `no Mosquitto at ${mosquitto} (apt-get install mosquitto)`) },
   { name: 'browser', glob: 'test/browser/**/*.test.ts', needs: () => (fs.existsSync(chromium) ? null : `no Chromium at ${chromium} (apt-get install chromium)`) },
 ];
 
