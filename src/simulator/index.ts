@@ -1,6 +1,6 @@
 // The DSM look-alike: an HTTP(S) front serving SYNO.API.Info, SYNO.API.Encryption,
-// SYNO.API.Auth (+ UIConfig) and SYNO.ActiveBackupOffice365, recording every request and every
-// byte received, with fault injection and a small control API under /__sim/ for tests.
+// SYNO.API.Auth (+ UIConfig) and SYNO.ActiveBackupOffice365, recording every request (and what
+// it consisted of), with fault injection and a small control API under /__sim/ for tests.
 
 import { generateKeyPairSync } from 'node:crypto';
 import * as http from 'node:http';
@@ -67,6 +67,14 @@ export interface RecordedRequest {
   loginParams?: Record<string, string>;
 }
 
+interface ReceivedRequest {
+  method: string;
+  url: string;
+  version: string;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
 export interface SimulatorStats {
   logins: number;
   failedLogins: number;
@@ -118,11 +126,10 @@ export class Simulator {
   private readonly appSockets = new Set<Socket>();
   private closedSocketBytes = 0;
   private bytesBaseline = 0;
-  /** Received chunks, one list per connection (a request split over chunks stays contiguous). */
-  private receivedChunks: Buffer[][] = [];
+  /** Every parsed request (control ones too), kept as received for received(). */
+  private receivedRequests: ReceivedRequest[] = [];
   private receivedSize = 0;
   private receivedLost = false;
-  private receivedResets = 0;
   private readonly serverTimes = new ServerTimes();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly ssid = x25519PublicKey();
@@ -192,17 +199,6 @@ export class Simulator {
 
   private trackAppSocket(socket: Socket): void {
     this.appSockets.add(socket);
-    // Node's HTTP parser lets go of the socket's data to JS listeners once one is added.
-    let chunks: Buffer[] | undefined;
-    let resets = -1;
-    socket.on('data', (chunk: Buffer) => {
-      if (!chunks || resets !== this.receivedResets) {
-        chunks = [];
-        resets = this.receivedResets;
-        this.receivedChunks.push(chunks);
-      }
-      this.keepReceived(chunks, chunk);
-    });
     socket.once('close', () => {
       this.closedSocketBytes += socket.bytesRead;
       this.appSockets.delete(socket);
@@ -215,24 +211,34 @@ export class Simulator {
     return this.closedSocketBytes + live;
   }
 
-  private keepReceived(chunks: Buffer[], chunk: Buffer): void {
-    chunks.push(chunk);
-    this.receivedSize += chunk.length;
-    // Over the limit: let go of whole old connections (never the one receiving now).
-    while (this.receivedSize > MAX_RECEIVED_BYTES && this.receivedChunks.length > 1 && this.receivedChunks[0] !== chunks) {
-      for (const c of this.receivedChunks.shift() ?? []) this.receivedSize -= c.length;
+  /** Keeps a parsed request by reference (no copy: received() spells it out when asked). */
+  private keepReceived(req: http.IncomingMessage, body: Buffer): void {
+    const entry: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders, body };
+    this.receivedRequests.push(entry);
+    this.receivedSize += entry.url.length + body.length + 64 * (req.rawHeaders.length / 2);
+    while (this.receivedSize > MAX_RECEIVED_BYTES && this.receivedRequests.length > 1) {
+      const old = this.receivedRequests.shift();
+      if (old) this.receivedSize -= old.url.length + old.body.length + 64 * (old.rawHeaders.length / 2);
       this.receivedLost = true;
     }
   }
 
   /**
-   * Every byte received on all connections since the last reset (after TLS decryption: request
-   * lines, headers and bodies, control requests included), in arrival order per connection.
-   * Throws if more than 32 MiB came in since the last reset (the oldest were let go).
+   * What every request received since the last reset consisted of, after TLS decryption and
+   * in arrival order: request line, each header line as sent (name case kept, `Name: value`),
+   * blank line, body. Control requests (/__sim/) included; only bytes that never made an HTTP
+   * request (refused TLS handshakes, garbage) are not. Throws when more than about 32 MiB came
+   * in since the last reset (the oldest requests were let go).
    */
   received(): Buffer {
-    if (this.receivedLost) throw new Error('simulator: more than 32 MiB received since the last resetRecording(); the oldest bytes were let go');
-    return Buffer.concat(this.receivedChunks.flat());
+    if (this.receivedLost) throw new Error('simulator: more than 32 MiB received since the last resetRecording(); the oldest requests were let go');
+    const parts: Buffer[] = [];
+    for (const r of this.receivedRequests) {
+      let head = `${r.method} ${r.url} HTTP/${r.version}\r\n`;
+      for (let i = 0; i + 1 < r.rawHeaders.length; i += 2) head += `${r.rawHeaders[i]}: ${r.rawHeaders[i + 1]}\r\n`;
+      parts.push(Buffer.from(`${head}\r\n`, 'latin1'), r.body);
+    }
+    return Buffer.concat(parts);
   }
 
   /** Application bytes received on all connections (after TLS decryption) since the last reset. */
@@ -255,8 +261,7 @@ export class Simulator {
   resetRecording(): void {
     this.requests.length = 0;
     this.bytesReceived = 0;
-    this.receivedChunks = [];
-    this.receivedResets += 1;
+    this.receivedRequests = [];
     this.receivedSize = 0;
     this.receivedLost = false;
     this.stats.encryptedLogins = 0;
@@ -320,7 +325,9 @@ export class Simulator {
       if (size <= MAX_BODY) chunks.push(c);
     });
     req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks);
+      this.keepReceived(req, body);
+      const rawBody = body.toString('utf8');
       try {
         this.handle(req, res, rawBody);
       } catch (e) {
