@@ -1,11 +1,13 @@
 // `abm365-backup`: run or cancel a task's backup (or every task's). With wait for completion,
 // output 2 sends one msg per task when its run ends, through the config node's shared poller.
+// Pending waits are kept in the config node's memory file (src/monitor/persist.ts) and armed
+// again after a redeploy or a restart, so output 2 still fires once per run waited for.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { cancelBackupRun, listTasks, startBackup } from '../abm';
 import type { CancelActionResult, RunActionResult, TaskEntry } from '../abm';
 import { isDsmError } from '../dsm/errors';
-import { waitForRunEnd } from '../monitor';
-import { testMinIntervalMs } from './shared/config';
+import { fileStore, storableMsg, userDirOf, waitForRunEnd } from '../monitor';
+import type { PendingWait } from '../monitor';
 import { asNodeError, handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
 import { readBool, readChoice, readNumber } from '../abm/validate';
@@ -50,27 +52,27 @@ const init = function (RED: NodeAPI): void {
     const flow = startFlowNode(RED, node, config);
     const wait = readBool(config.waitForCompletion);
     const waits = new Set<AbortController>();
+    const nasId = typeof config.nas === 'string' ? config.nas : '';
+    const file = nasId ? fileStore(userDirOf(RED.settings as { userDir?: unknown }), nasId, { warn: (text) => node.warn(text) }) : undefined;
+    /** The waits in progress as kept in the file, by key. */
+    const pending = new Map<string, PendingWait>();
+    for (const w of file?.getWaits(node.id) ?? []) pending.set(w.key, w);
+    let seq = 0;
+    const persist = (): void => file?.setWaits(node.id, [...pending.values()]);
 
     const waitStatus = (): void => {
       if (waits.size > 0) flow.status.show({ fill: 'blue', shape: 'ring', text: `waiting (${waits.size})` });
     };
 
     /** Output 2: one msg per task when its run ends; errors (timeout) go to Catch with that msg. */
-    const waitFor = (
-      task: { task_id: number; task_name: string },
-      startedAfter: number,
-      before: Before | undefined,
-      timeoutMs: number,
-      msg: NodeMessage,
-    ): void => {
+    const arm = (w: PendingWait): void => {
       const nas = flow.nas;
       if (!nas || flow.closed) return;
-      // Copied now: downstream nodes may change the msg that went out on output 1.
-      const base = RED.util.cloneMessage(msg);
+      const task = { task_id: w.task_id, task_name: w.task_name };
+      const base = w.msg as NodeMessage;
       const ac = new AbortController();
       waits.add(ac);
       waitStatus();
-      const min = testMinIntervalMs();
       let poller;
       try {
         poller = nas.poller();
@@ -79,11 +81,23 @@ const init = function (RED: NodeAPI): void {
         node.error(asNodeError(err), base);
         return;
       }
-      const options = { ...(min !== undefined ? { intervalMs: min } : {}), ...(before ? { before } : {}) };
-      waitForRunEnd(poller, task, startedAfter, timeoutMs, ac.signal, options)
+      const done = (): void => {
+        waits.delete(ac);
+        pending.delete(w.key);
+        persist();
+      };
+      const options = {
+        ...(w.before ? { before: w.before as Before } : {}),
+        ...(w.execution_id !== undefined ? { executionId: w.execution_id } : {}),
+        onRunning: (exec: number): void => {
+          w.execution_id = exec;
+          persist();
+        },
+      };
+      waitForRunEnd(poller, task, w.startedAfter, Math.max(0, w.deadline - Date.now()), ac.signal, options)
         .then((end) => {
-          waits.delete(ac);
-          if (flow.closed) return;
+          if (flow.closed) return; // a redeploy: the wait stays in the file, the next instance answers
+          done();
           const out = RED.util.cloneMessage(base);
           out.payload = end;
           flow.status.ok(`${end.task_name}: ${end.result}`);
@@ -91,8 +105,11 @@ const init = function (RED: NodeAPI): void {
           waitStatus();
         })
         .catch((err: unknown) => {
-          waits.delete(ac);
-          if (flow.closed || (isDsmError(err) && err.code === 'ECLOSED')) return;
+          if (flow.closed || (isDsmError(err) && err.code === 'ECLOSED')) {
+            waits.delete(ac); // closed for a redeploy or restart: kept in the file and armed again
+            return;
+          }
+          done();
           const e = asNodeError(err);
           flow.status.error(e, false);
           const out = RED.util.cloneMessage(base);
@@ -101,9 +118,41 @@ const init = function (RED: NodeAPI): void {
         });
     };
 
-    flow.onClose(() => {
+    const waitFor = (
+      task: { task_id: number; task_name: string },
+      startedAfter: number,
+      before: Before | undefined,
+      timeoutMs: number,
+      msg: NodeMessage,
+    ): void => {
+      if (!flow.nas || flow.closed) return;
+      seq += 1;
+      const w: PendingWait = {
+        key: `${Date.now().toString(36)}-${seq}-${task.task_id}`,
+        task_id: task.task_id,
+        task_name: task.task_name,
+        startedAfter,
+        deadline: Date.now() + timeoutMs,
+        // Copied now: downstream nodes may change the msg that went out on output 1.
+        msg: storableMsg(RED.util.cloneMessage(msg)),
+        ...(before ? { before } : {}),
+      };
+      pending.set(w.key, w);
+      persist();
+      arm(w);
+    };
+
+    // Waits of the node's previous instance (redeploy) or of the process before (restart).
+    for (const w of pending.values()) arm(w);
+
+    flow.onClose((removed) => {
       for (const ac of waits) ac.abort();
       waits.clear();
+      if (removed && pending.size > 0) {
+        node.warn(`deleted while waiting for ${pending.size} run(s): output 2 will not fire for them`);
+        pending.clear();
+        persist();
+      }
     });
 
     handleInput(flow, async (msg): Promise<Step> => {

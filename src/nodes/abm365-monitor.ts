@@ -1,15 +1,28 @@
 // `abm365-monitor`: subscribes to the config node's shared poller and sends events (started,
-// finished, failed, log, attention) or Home Assistant sensor states. Its memory of reported
-// runs lives in the package's process-wide store keyed by node id (kept across redeploys) and
-// is mirrored to node context (kept across restarts with a persistent context store).
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+// finished, failed, log, attention, and the health events unreachable, reachable, overdue) or
+// Home Assistant sensor states. Its memory of reported runs lives in the package's
+// process-wide store keyed by node id (kept across redeploys), in the config node's memory
+// file under the user directory (kept across restarts, src/monitor/persist.ts) and in node
+// context (kept where a persistent context store is configured).
+import type { NodeAPI, NodeMessage } from 'node-red';
 import { findTask, isRunning } from '../abm';
 import type { TaskEntry } from '../abm';
 import { DsmError } from '../dsm/errors';
-import { deriveEvents, deriveSensorMessages, DEFAULT_STALE_HOURS, haSensorState, memoryStore } from '../monitor';
-import type { MonitorLogLevel, MonitorOptions, RunMemory, Snapshot } from '../monitor';
-import { testMinIntervalMs } from './shared/config';
-import { asNodeError, noNasError, startFlowNode } from './shared/pipeline';
+import {
+  deriveEvents,
+  deriveSensorMessages,
+  DEFAULT_STALE_HOURS,
+  fileStore,
+  haSensorState,
+  memoryStore,
+  overdueEvents,
+  reachability,
+  userDirOf,
+} from '../monitor';
+import type { FileStore, MonitorLogLevel, MonitorOptions, RunMemory, SensorPayload, Snapshot } from '../monitor';
+import { defineFlowNode } from './shared/define';
+import type { FlowNode } from './shared/pipeline';
+import { asNodeError, noNasError } from './shared/pipeline';
 import { clock } from './shared/status';
 import { readBool, readChoice, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
@@ -17,6 +30,8 @@ import type { TaskSelection } from './shared/task';
 
 const CONTEXT_KEY = 'abm365-memory';
 const MIN_INTERVAL_S = 10;
+const MIN_FAST_INTERVAL_S = 3;
+const DEFAULT_FAST_INTERVAL_S = 10;
 const FORMATS = ['events', 'ha-sensor'] as const;
 const LOG_LEVELS = ['none', 'error', 'warning', 'info'] as const;
 
@@ -25,24 +40,26 @@ interface MonitorSettings {
   task?: unknown;
   taskType?: unknown;
   interval?: unknown;
+  fastInterval?: unknown;
   failOnWarning?: unknown;
   logLevel?: unknown;
   format?: unknown;
   staleHours?: unknown;
   version?: unknown;
 }
-type MonitorDef = NodeDef & MonitorSettings;
-type NoCredentials = Record<string, never>;
+
+/** A sensor payload for a NAS that cannot be reached: the last one known, marked unavailable. */
+function unavailable(payload: SensorPayload): SensorPayload {
+  return { state: 'unavailable', attributes: { ...payload.attributes, available: false } };
+}
 
 const init = function (RED: NodeAPI): void {
-  function MonitorNode(this: Node, config: MonitorDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
+  defineFlowNode<MonitorSettings>(RED, 'abm365-monitor', (flow, config) => {
+    setup(flow, config);
+  });
 
-  function setup(node: Node, config: MonitorDef): void {
-    const flow = startFlowNode(RED, node, config);
-    const { status } = flow;
+  function setup(flow: FlowNode, config: MonitorSettings): void {
+    const { node, status } = flow;
     let unsubscribe: (() => void) | undefined;
     let lastErrorText = '';
 
@@ -57,13 +74,14 @@ const init = function (RED: NodeAPI): void {
     };
 
     // Settings: clamped rather than refused, a monitor has no msg to fail.
-    const minSeconds = (testMinIntervalMs() ?? MIN_INTERVAL_S * 1000) / 1000;
     let interval: number;
+    let fastInterval: number;
     let format: (typeof FORMATS)[number];
     let logLevel: MonitorLogLevel;
     let staleHours: number;
     try {
       interval = readNumber(config.interval, 'interval (s)', { min: 0, fallback: 60 });
+      fastInterval = readNumber(config.fastInterval, 'fastInterval (s)', { min: 0, fallback: DEFAULT_FAST_INTERVAL_S });
       format = readChoice(config.format, 'format', FORMATS, 'events');
       logLevel = readChoice(config.logLevel, 'logLevel', LOG_LEVELS, 'error');
       staleHours = readNumber(config.staleHours, 'staleHours', { min: 0, fallback: DEFAULT_STALE_HOURS });
@@ -71,32 +89,47 @@ const init = function (RED: NodeAPI): void {
       fail(err);
       return;
     }
-    if (interval < minSeconds) {
-      node.warn(`interval ${interval} s is below the minimum: using ${minSeconds} s`);
-      interval = minSeconds;
+    if (interval < MIN_INTERVAL_S) {
+      node.warn(`interval ${interval} s is below the minimum: using ${MIN_INTERVAL_S} s`);
+      interval = MIN_INTERVAL_S;
+    }
+    if (fastInterval < MIN_FAST_INTERVAL_S) {
+      node.warn(`fastInterval ${fastInterval} s is below the minimum: using ${MIN_FAST_INTERVAL_S} s`);
+      fastInterval = MIN_FAST_INTERVAL_S;
     }
     const failOnWarning = readBool(config.failOnWarning);
     const base: MonitorOptions = { failOnWarning, logLevel, staleHours };
 
-    let memory: RunMemory | undefined = memoryStore.load(node.id);
-    if (memory === undefined) {
-      // Restart with a persistent context store: the process-wide memory is empty, context is not.
-      memory = memoryStore.deserialize(node.context().get(CONTEXT_KEY));
-    }
+    const nasId = typeof (config as { nas?: unknown }).nas === 'string' ? ((config as { nas: string }).nas) : '';
+    const file: FileStore | undefined = nasId
+      ? fileStore(userDirOf(RED.settings as { userDir?: unknown }), nasId, { warn: (text) => node.warn(text) })
+      : undefined;
+
+    // Redeploy: the process-wide store; restart: the memory file, else a persistent context store.
+    let memory: RunMemory | undefined = memoryStore.load(node.id) ?? file?.getMemory(node.id);
+    if (memory === undefined) memory = memoryStore.deserialize(node.context().get(CONTEXT_KEY));
 
     const remember = (m: RunMemory): void => {
       memory = m;
       memoryStore.save(node.id, m);
+      file?.setMemory(node.id, m);
       node.context().set(CONTEXT_KEY, memoryStore.serialize(m));
     };
+
+    let selectedIds: ((id: number) => boolean) | undefined;
+    /** The sensor payloads last sent per task, for `unavailable` during an outage. */
+    let lastTasks: TaskEntry[] = [];
 
     const optionsFor = (tasks: TaskEntry[], selection: TaskSelection): MonitorOptions => {
       if (selection === 'all') return { ...base, tasks: 'all' };
       return { ...base, tasks: [Number(findTask(tasks, selection).task_id)] };
     };
 
+    const isSelected = (t: TaskEntry, options: MonitorOptions): boolean =>
+      options.tasks === 'all' || (Array.isArray(options.tasks) && options.tasks.includes(Number(t.task_id)));
+
     const showPoll = (s: Snapshot, options: MonitorOptions): void => {
-      const selected = s.tasks.filter((t) => options.tasks === 'all' || (Array.isArray(options.tasks) && options.tasks.includes(Number(t.task_id))));
+      const selected = s.tasks.filter((t) => isSelected(t, options));
       const running = selected.filter((t) => isRunning(t)).length;
       const failing = selected.filter((t) => haSensorState(t, memory, { ...options, at: s.at }).state === 'failed').length;
       status.show({
@@ -115,19 +148,56 @@ const init = function (RED: NodeAPI): void {
         fail(err);
         return;
       }
+      const chosen = options.tasks;
+      selectedIds = chosen === 'all' || chosen === undefined ? () => true : (id) => (chosen as number[]).includes(id);
       lastErrorText = '';
       const out: NodeMessage[] = [];
+      const health = reachability(memory?.outage, { ok: true, at: s.at });
+      let mem: RunMemory = { ...(memory ?? { tasks: {} }) };
+      delete mem.outage;
+      // After an outage every sensor is sent again: its last payload said unavailable.
+      const recovered = health.event !== undefined;
       if (format === 'ha-sensor') {
-        const r = deriveSensorMessages(prev, s, memory, options);
-        remember(r.memory);
+        const r = deriveSensorMessages(recovered ? undefined : prev, s, mem, options);
+        mem = r.memory;
         for (const m of r.messages) out.push({ topic: m.topic, payload: m.payload });
       } else {
-        const r = deriveEvents(prev, s, memory, options);
-        remember(r.memory);
+        if (health.event) out.push({ topic: health.event.event, payload: health.event });
+        const r = deriveEvents(prev, s, mem, options);
+        mem = r.memory;
         for (const e of r.events) out.push({ topic: e.event, payload: e });
+        const selected = s.tasks.filter((t) => isSelected(t, options));
+        const overdue = overdueEvents(selected, mem, { staleHours, at: s.at });
+        mem = overdue.memory;
+        for (const e of overdue.events) out.push({ topic: e.event, payload: e });
       }
+      lastTasks = s.tasks.filter((t) => isSelected(t, options));
+      remember(mem);
       showPoll(s, options);
       for (const m of out) node.send(m);
+    };
+
+    const onError = (err: Error): void => {
+      if (flow.closed) return;
+      const at = Date.now();
+      const e = asNodeError(err);
+      const health = reachability(memory?.outage, { ok: false, at, error: { code: (e as { code?: unknown }).code, message: e.message } });
+      if (health.event !== undefined) {
+        const mem: RunMemory = { ...(memory ?? { tasks: {} }), outage: health.outage };
+        if (format === 'ha-sensor') {
+          const opts: MonitorOptions & { at: number } = { ...base, at };
+          for (const t of lastTasks) {
+            const payload = unavailable(haSensorState(t, mem, opts));
+            const entry = mem.tasks[String(t.task_id)];
+            if (entry !== undefined) entry.sensor = JSON.stringify(payload);
+            node.send({ topic: typeof t.task_name === 'string' ? t.task_name : String(t.task_name), payload });
+          }
+        } else {
+          node.send({ topic: health.event.event, payload: health.event });
+        }
+        remember(mem);
+      }
+      fail(err);
     };
 
     const start = async (): Promise<void> => {
@@ -140,9 +210,11 @@ const init = function (RED: NodeAPI): void {
       unsubscribe = poller.subscribe({
         id: node.id,
         intervalMs: interval * 1000,
+        fastIntervalMs: fastInterval * 1000,
+        watchesTask: (id) => (selectedIds ? selectedIds(id) : selection === 'all'),
         wantsLogs: logLevel !== 'none',
         onSnapshot: onSnapshot(selection),
-        onError: fail,
+        onError,
       });
     };
     if (flow.nas) {
@@ -168,11 +240,12 @@ const init = function (RED: NodeAPI): void {
     flow.onClose((removed) => {
       unsubscribe?.();
       unsubscribe = undefined;
-      if (removed) memoryStore.forget(node.id);
+      if (removed) {
+        memoryStore.forget(node.id);
+        file?.forgetMemory(node.id);
+      }
     });
   }
-
-  RED.nodes.registerType<Node, MonitorDef, MonitorSettings, NoCredentials>('abm365-monitor', MonitorNode);
 };
 
 export = init;

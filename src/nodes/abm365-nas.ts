@@ -11,7 +11,7 @@ import { Poller } from '../monitor';
 import { registerAdminRoutes } from './nas/admin-routes';
 import { closeBounded, nasClientOptions } from './nas/client-options';
 import type { NasConfigNode, NasCredentials } from './shared/config';
-import { NAS_TYPE, testMinIntervalMs } from './shared/config';
+import { NAS_TYPE } from './shared/config';
 import type { ConnectionDetail, ConnectionListener } from './shared/status';
 
 interface NasSettings extends ConnectionSettings {
@@ -56,11 +56,7 @@ const init = function (RED: NodeAPI): void {
     };
 
     const getPoller = (): Poller => {
-      if (!poller) {
-        // Test-only override of the 10 s floor (ABM365_MIN_INTERVAL_MS, see shared/config.ts).
-        const min = testMinIntervalMs();
-        poller = new Poller(getClient(), min !== undefined ? { minIntervalMs: min } : {});
-      }
+      if (!poller) poller = new Poller(getClient());
       return poller;
     };
 

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import backupInit from '../../src/nodes/abm365-backup';
+import { dropFileStores, fileStore } from '../../src/monitor';
 import {
   caughtError,
   helper,
   lastStatus,
-  minIntervalMs,
+  nasCredentials,
   nextMessage,
   nodeHarness,
+  pollNow,
   sleep,
+  testUserDir,
   trackTimers,
   until,
   useSimulator,
@@ -16,10 +19,26 @@ import {
 
 describe('abm365-backup', function () {
   this.timeout(30000);
-  // Test-only: lets the shared poller (and the wait) poll every 200 ms.
-  minIntervalMs(200);
   const sim = useSimulator({ runSeconds: 1 });
   const backup = nodeHarness(sim, backupInit, 'abm365-backup', { id: 'b', outputs: ['out1', 'out2'] });
+
+  /**
+   * Resolves with `p`, polling the shared poller every 200 ms meanwhile (what a monitor's input
+   * does; a wait polls on its own every fastInterval, at least 3 s, too slow for a test).
+   */
+  async function polling<T>(p: Promise<T>): Promise<T> {
+    let settled = false;
+    const out = p.finally(() => {
+      settled = true;
+    });
+    void (async () => {
+      while (!settled) {
+        await sleep(200);
+        if (!settled && helper.getNode('nas1')) await pollNow();
+      }
+    })();
+    return out;
+  }
 
   it('run: backup_task with the task id; payload { task_id, task_name, action, started }', async () => {
     await backup.deploy({ action: 'run', task: '1', taskType: 'num' });
@@ -86,7 +105,7 @@ describe('abm365-backup', function () {
     const ended = nextMessage(helper.getNode('out2'), 15000);
     const first = await backup.run({ payload: 'go', tag: 'a' });
     assert.equal((first.payload as { started: boolean }).started, true);
-    const done = await ended;
+    const done = await polling(ended);
     const p = done.payload as { task_id: number; result: string; started_at: number; ended_at: number; duration: number; services: object };
     assert.equal(p.task_id, 1);
     assert.equal(p.result, 'success');
@@ -98,7 +117,7 @@ describe('abm365-backup', function () {
     sim().abm.setNextOutcome(1, 'error');
     const ended2 = nextMessage(helper.getNode('out2'), 15000);
     await backup.run({ tag: 'b' });
-    const failed = await ended2;
+    const failed = await polling(ended2);
     assert.equal((failed.payload as { result: string }).result, 'error');
     assert.ok((failed.payload as { errors: number }).errors > 0);
     assert.equal(failed.tag, 'b');
@@ -114,23 +133,23 @@ describe('abm365-backup', function () {
     const seen = sim().callsTo('list_tasks').length;
     await until(() => sim().callsTo('list_tasks').length >= seen + 1, 5000, 'a wait poll');
     sim().abm.finishRun(1, 'warning');
-    const done = await ended;
+    const done = await polling(ended);
     assert.equal((done.payload as { result: string }).result, 'warning');
   });
 
-  it('wait timeout: a clear ETIMEDOUT error to Catch, the run is left alone', async () => {
+  it('wait timeout: a clear EWAITTIMEOUT error to Catch (not ETIMEDOUT: the NAS answered), the run is left alone', async () => {
     sim().abm.runSeconds = 30;
     await backup.deploy({ action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '1' });
     const caught = nextMessage(helper.getNode('caught'), 10000);
     await backup.run({ tag: 'late' });
     const msg = await caught;
     const err = caughtError(msg);
-    assert.equal(err.code, 'ETIMEDOUT');
+    assert.equal(err.code, 'EWAITTIMEOUT');
     assert.match(err.message, /still running after 1 s/);
     assert.equal(msg.tag, 'late');
     assert.equal(sim().abm.isRunning(1), true);
     assert.equal(sim().callsTo('cancel_task').length, 0);
-    assert.equal(lastStatus(backup.node())?.text, 'ETIMEDOUT');
+    assert.equal(lastStatus(backup.node())?.text, 'EWAITTIMEOUT');
     sim().abm.finishRun(1);
   });
 
@@ -141,7 +160,8 @@ describe('abm365-backup', function () {
     const out2: Msg[] = [];
     helper.getNode('out2').on('input', (m: Msg) => out2.push(m));
     await backup.run();
-    await until(() => sim().callsTo('list_tasks').length >= 3, 5000, 'a few wait polls');
+    await pollNow();
+    await pollNow();
     await helper.unload();
     sim().abm.finishRun(1); // the simulator's own run timer
     await sleep(300);
@@ -151,5 +171,54 @@ describe('abm365-backup', function () {
     const polls = sim().callsTo('list_tasks').length;
     await sleep(600);
     assert.equal(sim().callsTo('list_tasks').length, polls, 'no poll after close');
+  });
+
+  it('a redeploy mid-wait still gives output 2, once, for the run it waited for', async () => {
+    sim().abm.runSeconds = 60;
+    const props = { action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '600' };
+    await backup.deploy(props);
+    const out2: Msg[] = [];
+    const listening = new Set<unknown>();
+    const listen = (): void => {
+      const n = helper.getNode('out2');
+      if (listening.has(n)) return; // the same helper node instance: already heard
+      listening.add(n);
+      n.on('input', (m: Msg) => out2.push(m));
+    };
+    listen();
+    await backup.run({ tag: 'kept' });
+    await pollNow();
+    const pending = fileStore(testUserDir, 'nas1').getWaits('b');
+    assert.equal(pending.length, 1, 'the wait is in the memory file');
+    assert.equal(pending[0].msg.tag, 'kept');
+    // A full deploy: every node closes and starts again; the wait is armed again from the file.
+    const old = backup.node();
+    await helper.setFlows(backup.flow(props), 'full', nasCredentials());
+    assert.notEqual(backup.node(), old, 'a new instance of the node');
+    listen();
+    sim().abm.finishRun(1, 'error');
+    await polling(until(() => out2.length > 0, 8000, 'output 2'));
+    await pollNow();
+    await pollNow();
+    await sleep(100);
+    assert.equal(out2.length, 1, 'once');
+    assert.equal((out2[0].payload as { result: string }).result, 'error');
+    assert.equal(out2[0].tag, 'kept', 'the msg that went out on output 1');
+    assert.deepEqual(fileStore(testUserDir, 'nas1').getWaits('b'), [], 'done: no longer pending');
+  });
+
+  it('a wait armed after a restart answers from the task when the run ended while Node-RED was down', async () => {
+    sim().abm.runSeconds = 60;
+    const props = { action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '600' };
+    await backup.deploy(props);
+    await backup.run({ tag: 'across' });
+    await pollNow();
+    await helper.unload();
+    dropFileStores(); // a new process reads the file afresh
+    sim().abm.finishRun(1, 'warning');
+    await backup.deploy(props);
+    const out2 = await polling(nextMessage(helper.getNode('out2'), 8000));
+    assert.equal((out2.payload as { result: string }).result, 'warning');
+    assert.equal(out2.tag, 'across');
   });
 });

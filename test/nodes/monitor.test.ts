@@ -1,6 +1,10 @@
+// abm365-monitor in Node-RED against the simulator. Polls are driven by the test (what an input
+// msg to a monitor does: the shared poller polls now), not by a lowered interval floor.
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import monitorInit from '../../src/nodes/abm365-monitor';
-import { memoryStore } from '../../src/monitor';
+import { dropFileStores, memoryFile, memoryStore } from '../../src/monitor';
 import nasInit from '../../src/nodes/abm365-nas';
 import type { NasConfigNode } from '../../src/nodes/shared/config';
 import {
@@ -9,11 +13,12 @@ import {
   helper,
   helperNode,
   lastStatus,
-  minIntervalMs,
   NAS_ID,
   nasCredentials,
   nasFlow,
+  pollNow,
   sleep,
+  testUserDir,
   trackTimers,
   until,
   useSimulator,
@@ -31,23 +36,33 @@ function newId(): string {
 
 describe('abm365-monitor', function () {
   this.timeout(30000);
-  // Test-only: the poller's floor (and the monitor's minimum interval) drops to 100 ms.
-  minIntervalMs(100);
   const sim = useSimulator({ runSeconds: 1 });
 
   function monitorFlow(id: string, props: Record<string, unknown> = {}): FlowItem[] {
-    return [...nasFlow(sim()), flowNode(id, 'abm365-monitor', { interval: '0.2', taskType: 'all', format: 'events', ...props }), helperNode('out')];
+    return [...nasFlow(sim()), flowNode(id, 'abm365-monitor', { interval: '3600', taskType: 'all', format: 'events', ...props }), helperNode('out')];
   }
 
-  async function deploy(id: string, props: Record<string, unknown> = {}): Promise<Msg[]> {
+  /** Deploys a monitor and waits for its first poll (its baseline) unless told not to. */
+  async function deploy(id: string, props: Record<string, unknown> = {}, firstPoll = true): Promise<Msg[]> {
     await helper.load([nasInit, monitorInit], monitorFlow(id, props), nasCredentials());
-    return collect(helper.getNode('out')) as Msg[];
+    const msgs = collect(helper.getNode('out')) as Msg[];
+    if (firstPoll) await until(() => /running, \d+ failing$/.test(String(lastStatus(helper.getNode(id))?.text)), 8000, 'the first poll');
+    return msgs;
   }
 
-  /** Waits until the monitor has polled n more times than now (list_tasks calls on the wire). */
+  /** n polls of the shared poller, each delivered before the next (the first waits for the deploy's own poll). */
   async function polls(n: number): Promise<void> {
-    const target = sim().callsTo('list_tasks').length + n;
-    await until(() => sim().callsTo('list_tasks').length >= target, 8000, `${n} polls`);
+    for (let i = 0; i < n; i += 1) await pollNow();
+  }
+
+  /** Polls until `check` holds (a run ends on the simulator after runSeconds). */
+  async function pollUntil(check: () => boolean, what: string): Promise<void> {
+    const end = Date.now() + 8000;
+    while (!check()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+      await pollNow();
+    }
   }
 
   function ofTopic(msgs: Msg[], topic: string): Msg[] {
@@ -59,7 +74,7 @@ describe('abm365-monitor', function () {
     await polls(1); // baseline
     sim().abm.setNextOutcome(1, 'error');
     sim().abm.startRun(1);
-    await until(() => ofTopic(msgs, 'failed').length > 0, 8000, 'failed event');
+    await pollUntil(() => ofTopic(msgs, 'failed').length > 0, 'failed event');
     await polls(4);
     const failed = ofTopic(msgs, 'failed');
     assert.equal(failed.length, 1);
@@ -78,7 +93,7 @@ describe('abm365-monitor', function () {
     await polls(1);
     sim().abm.setNextOutcome(1, 'success');
     sim().abm.startRun(1);
-    await until(() => ofTopic(msgs, 'finished').length > 0, 8000, 'finished event');
+    await pollUntil(() => ofTopic(msgs, 'finished').length > 0, 'finished event');
     await polls(3);
     const finished = ofTopic(msgs, 'finished');
     assert.equal(finished.length, 1);
@@ -91,9 +106,9 @@ describe('abm365-monitor', function () {
     const msgs = await deploy(newId());
     await polls(1);
     sim().abm.startRun(1);
-    await until(() => ofTopic(msgs, 'started').length > 0, 8000, 'started event');
+    await pollUntil(() => ofTopic(msgs, 'started').length > 0, 'started event');
     sim().abm.cancelRun(1, Number(sim().abm.task(1)?.job_id));
-    await until(() => msgs.some((m) => m.payload?.result === 'cancelled'), 8000, 'cancelled result');
+    await pollUntil(() => msgs.some((m) => m.payload?.result === 'cancelled'), 'cancelled result');
     await polls(3);
     const ends = msgs.filter((m) => m.topic === 'finished' || m.topic === 'failed');
     assert.equal(ends.length, 1);
@@ -106,10 +121,10 @@ describe('abm365-monitor', function () {
     await polls(1);
     sim().abm.setNextOutcome(1, 'error');
     sim().abm.startRun(1);
-    await until(() => ofTopic(msgs, 'failed').length === 1, 8000, 'failed event');
+    await pollUntil(() => ofTopic(msgs, 'failed').length === 1, 'failed event');
     // Memory is mirrored to node context.
     const mirrored = helper.getNode(id).context().get('abm365-memory') as { version: number; tasks: Record<string, unknown> };
-    assert.equal(mirrored.version, 1);
+    assert.equal(mirrored.version, 2);
     assert.ok(mirrored.tasks['1']);
 
     await helper.unload();
@@ -121,7 +136,7 @@ describe('abm365-monitor', function () {
     sim().abm.startRun(1);
     sim().abm.finishRun(1, 'warning');
     msgs = await deploy(id);
-    await until(() => ofTopic(msgs, 'finished').length > 0, 8000, 'the run that ended while down');
+    await pollUntil(() => ofTopic(msgs, 'finished').length > 0, 'the run that ended while down');
     await polls(3);
     assert.equal(ofTopic(msgs, 'finished').length, 1);
     assert.equal(ofTopic(msgs, 'finished')[0].payload?.result, 'warning');
@@ -132,31 +147,35 @@ describe('abm365-monitor', function () {
     await polls(1);
     sim().abm.setNextOutcome(1, 'warning');
     sim().abm.startRun(1);
-    await until(() => ofTopic(msgs, 'failed').length > 0, 8000, 'failed event');
+    await pollUntil(() => ofTopic(msgs, 'failed').length > 0, 'failed event');
     assert.equal(ofTopic(msgs, 'failed')[0].payload?.result, 'warning');
   });
 
-  it('10 monitors on one NAS share one list_tasks per interval', async () => {
+  it('10 monitors on one NAS share one list_tasks per poll, each sending its own events', async () => {
     const flow: FlowItem[] = [...nasFlow(sim())];
-    for (let i = 0; i < 10; i += 1) flow.push(flowNode(newId(), 'abm365-monitor', { interval: '0.3', taskType: 'all', format: 'events' }, [[]]));
+    const ids = Array.from({ length: 10 }, () => newId());
+    for (const id of ids) flow.push(flowNode(id, 'abm365-monitor', { interval: '60', taskType: 'all', format: 'events' }));
+    flow.push(helperNode('out'));
     await helper.load([nasInit, monitorInit], flow, nasCredentials());
-    await polls(1);
-    const start = sim().callsTo('list_tasks').length;
-    const t0 = Date.now();
-    await sleep(1500);
-    const calls = sim().callsTo('list_tasks').length - start;
-    const elapsed = Date.now() - t0;
-    const expected = elapsed / 300;
-    // One poll per interval for all ten (ten subscribers polling on their own would make ~10x).
-    assert.ok(calls >= Math.floor(expected) - 2 && calls <= Math.ceil(expected) + 1, `${calls} list_tasks in ${elapsed} ms`);
+    const msgs = collect(helper.getNode('out')) as Msg[];
     const poller = (helper.getNode(NAS_ID) as unknown as NasConfigNode).poller();
+    await until(() => ids.every((id) => /running/.test(String(lastStatus(helper.getNode(id))?.text))), 8000, 'every first poll');
     assert.equal(poller.size, 10);
+    const start = sim().callsTo('list_tasks').length;
+    sim().abm.startRun(1);
+    await polls(1);
+    await sleep(1200);
+    await polls(1);
+    await sleep(100); // Node-RED delivers sent msgs asynchronously
+    assert.equal(sim().callsTo('list_tasks').length - start, 2, 'one list_tasks per poll for all ten');
+    assert.equal(ofTopic(msgs, 'started').length, 10);
+    assert.equal(msgs.filter((m) => m.topic === 'finished' || m.topic === 'failed').length, 10);
   });
 
   it('ha-sensor: the first poll sends every task once; topic = task name', async () => {
     sim().abm.addTask({ task_name: 'second' });
     const msgs = await deploy(newId(), { format: 'ha-sensor' });
-    await until(() => msgs.length >= 2, 8000, 'two sensor messages');
+    await pollUntil(() => msgs.length >= 2, 'two sensor messages');
     await polls(3);
     assert.deepEqual(msgs.map((m) => m.topic).sort(), ['second', 'test']);
     const test = msgs.find((m) => m.topic === 'test')?.payload as { state: string; attributes: Record<string, unknown> };
@@ -168,7 +187,7 @@ describe('abm365-monitor', function () {
   it('task filter: only the selected task', async () => {
     sim().abm.addTask({ task_name: 'second' });
     const msgs = await deploy(newId(), { format: 'ha-sensor', task: 'second', taskType: 'str' });
-    await until(() => msgs.length >= 1, 8000, 'a sensor message');
+    await pollUntil(() => msgs.length >= 1, 'a sensor message');
     await polls(2);
     assert.deepEqual(msgs.map((m) => m.topic), ['second']);
   });
@@ -214,5 +233,141 @@ describe('abm365-monitor', function () {
     const after = sim().callsTo('list_tasks').length;
     await sleep(500);
     assert.equal(sim().callsTo('list_tasks').length, after, 'no poll without subscribers');
+  });
+  describe('silences that speak', () => {
+    it('an outage (the NAS stops answering) gives one `unreachable` and, once back, one `reachable`', async () => {
+      const id = newId();
+      const msgs = await deploy(id);
+      const back = sim().restart(1500);
+      await polls(3);
+      await until(() => ofTopic(msgs, 'unreachable').length > 0, 3000, 'unreachable');
+      await back;
+      await polls(2);
+      await sleep(100);
+      const down = ofTopic(msgs, 'unreachable');
+      assert.equal(down.length, 1, 'once per outage, not per failed poll');
+      assert.equal(typeof down[0].payload?.code, 'string');
+      assert.ok(String(down[0].payload?.message).length > 0);
+      assert.ok(!Number.isNaN(Date.parse(String(down[0].payload?.since))), 'since is an ISO time');
+      const up = ofTopic(msgs, 'reachable');
+      assert.equal(up.length, 1);
+      assert.ok(Number(up[0].payload?.down_seconds) >= 0);
+      assert.ok(msgs.indexOf(down[0]) < msgs.indexOf(up[0]));
+    });
+
+    it('a NAS answering errors is an outage too; ha-sensor format sends `unavailable` once per task, then the real states', async () => {
+      sim().abm.addTask({ task_name: 'second' });
+      const msgs = await deploy(newId(), { format: 'ha-sensor' });
+      await sleep(100);
+      assert.equal(msgs.length, 2, 'the first poll fills both sensors');
+      msgs.length = 0;
+      sim().faults.add({ kind: 'html502', method: 'list_tasks', times: Infinity });
+      await polls(3);
+      await sleep(100);
+      assert.deepEqual(msgs.map((m) => m.topic).sort(), ['second', 'test']);
+      for (const m of msgs) {
+        const p = m.payload as { state: string; attributes: { available: boolean } };
+        assert.equal(p.state, 'unavailable');
+        assert.equal(p.attributes.available, false);
+      }
+      msgs.length = 0;
+      sim().faults.clear();
+      await polls(2);
+      await sleep(100);
+      assert.deepEqual(msgs.map((m) => m.topic).sort(), ['second', 'test'], 'the real states again, once');
+      for (const m of msgs) {
+        const p = m.payload as { state: string; attributes: { available: boolean } };
+        assert.notEqual(p.state, 'unavailable');
+        assert.equal(p.attributes.available, true);
+      }
+    });
+
+    it('an overdue task (no success within staleHours, never-run counts) gives one `overdue` per episode, none while it runs', async () => {
+      const task = sim().abm.addTask({ task_name: 'never' });
+      const msgs = await deploy(newId(), { staleHours: '1', task: 'never', taskType: 'str' });
+      await polls(3);
+      await sleep(100);
+      const overdue = ofTopic(msgs, 'overdue');
+      assert.equal(overdue.length, 1);
+      assert.deepEqual(overdue[0].payload, { event: 'overdue', task_id: task.task_id, task_name: 'never', last_success: null, hours: 1 });
+      sim().abm.setNextOutcome(task.task_id, 'success');
+      sim().abm.startRun(task.task_id);
+      await pollUntil(() => ofTopic(msgs, 'finished').length > 0, 'the successful run');
+      await polls(2);
+      await sleep(100);
+      assert.equal(ofTopic(msgs, 'overdue').length, 1, 'a success ends the episode, no new one');
+    });
+
+    it('polls fast while a watched task runs and falls back at once when it ends', async () => {
+      sim().abm.runSeconds = 30;
+      await deploy(newId(), { interval: '600', fastInterval: '3' });
+      const poller = (helper.getNode(NAS_ID) as unknown as NasConfigNode).poller();
+      assert.equal(poller.intervalMs, 600_000);
+      sim().abm.startRun(1);
+      await polls(1);
+      assert.equal(poller.fastIntervalMs, 3000);
+      assert.equal(poller.intervalMs, 3000);
+      sim().abm.finishRun(1, 'success');
+      await polls(1);
+      assert.equal(poller.fastIntervalMs, undefined);
+      assert.equal(poller.intervalMs, 600_000);
+    });
+
+    it('a monitor watching another task does not speed up for this one; fastInterval below 3 s is raised to 3 s', async () => {
+      sim().abm.runSeconds = 30;
+      sim().abm.addTask({ task_name: 'second' });
+      const id = newId();
+      await deploy(id, { interval: '600', fastInterval: '1', task: 'second', taskType: 'str' });
+      assert.match(String(helper.getNode(id).warn.lastCall?.args[0]), /fastInterval 1 s is below the minimum: using 3 s/);
+      const poller = (helper.getNode(NAS_ID) as unknown as NasConfigNode).poller();
+      sim().abm.startRun(1);
+      await polls(1);
+      assert.equal(poller.fastIntervalMs, undefined);
+      sim().abm.finishRun(1);
+    });
+
+    it('memory survives a restart without a context store through the memory file: no repeat, the run that ended meanwhile once', async () => {
+      const id = newId();
+      let msgs = await deploy(id);
+      sim().abm.setNextOutcome(1, 'error');
+      sim().abm.startRun(1);
+      await pollUntil(() => ofTopic(msgs, 'failed').length === 1, 'failed event');
+      await helper.unload();
+      const kept = JSON.parse(readFileSync(memoryFile(testUserDir, NAS_ID), 'utf8')) as { memories: Record<string, { version: number }> };
+      assert.equal(kept.memories[id]?.version, 2, 'the memory is in the file');
+      // A new process: nothing in the process-wide store, nothing in node context.
+      memoryStore.forget(id);
+      helper.getNode(id)?.context().set('abm365-memory', undefined);
+      dropFileStores();
+      sim().abm.startRun(1);
+      sim().abm.finishRun(1, 'warning');
+      msgs = await deploy(id);
+      await polls(2);
+      await sleep(100);
+      assert.equal(ofTopic(msgs, 'failed').length, 0, 'the failed run is not reported again');
+      const finished = ofTopic(msgs, 'finished');
+      assert.equal(finished.length, 1, 'the run that ended while down, once');
+      assert.equal(finished[0].payload?.result, 'warning');
+    });
+
+    it('a corrupt memory file is one warning and a fresh baseline, never a crash or old events', async () => {
+      const id = newId();
+      dropFileStores();
+      const file = memoryFile(testUserDir, NAS_ID);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, '{"version": 1, "memories": {"x": ');
+      const msgs = await deploy(id);
+      await polls(2);
+      await sleep(100);
+      const warnings = helper
+        .getNode(id)
+        .warn.getCalls()
+        .map((c) => String(c.args[0]))
+        .filter((t) => /memory file/.test(t));
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0], /unreadable.*starting afresh/);
+      assert.equal(msgs.filter((m) => m.topic === 'failed' || m.topic === 'finished' || m.topic === 'started').length, 0, 'a baseline');
+      dropFileStores();
+    });
   });
 });

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 // small flow builders for the node tests.
 import { createHook } from 'node:async_hooks';
 import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
@@ -77,7 +79,11 @@ interface HelperModule {
 
 export const helper = load('node-red-node-test-helper') as HelperModule;
 const redPath = load.resolve(process.env.NODE_RED_PATH || 'node-red');
-helper.init(redPath);
+// A user directory of the test process's own: the monitor memory file (src/monitor/persist.ts)
+// goes there, never into the real ~/.node-red.
+export const testUserDir = mkdtempSync(path.join(tmpdir(), 'abm365-node-tests-'));
+process.once('exit', () => rmSync(testUserDir, { recursive: true, force: true }));
+helper.init(redPath, { userDir: testUserDir });
 
 /** The Node-RED version the tests run on, e.g. "4.1.15". */
 export const nodeRedVersion: string = (() => {
@@ -313,6 +319,12 @@ export function minIntervalMs(ms: number): void {
     if (saved === undefined) delete process.env.ABM365_MIN_INTERVAL_MS;
     else process.env.ABM365_MIN_INTERVAL_MS = saved;
   });
+}
+
+/** The shared poller of the test NAS polls now (what an input to a monitor does); resolves when delivered. */
+export async function pollNow(): Promise<void> {
+  const nas = helper.getNode(NAS_ID) as unknown as { poller(): { pollNow(): Promise<void> } };
+  await nas.poller().pollNow();
 }
 
 export interface HarnessOptions {

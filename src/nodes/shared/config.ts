@@ -47,14 +47,3 @@ export function getNas(RED: NodeAPI, id: unknown): NasConfigNode | null {
   const node: unknown = RED.nodes.getNode(id);
   return isNasNode(node) ? node : null;
 }
-
-/**
- * Test-only: ABM365_MIN_INTERVAL_MS lowers the shared poller's floor (10 s), the monitor's
- * minimum interval and the backup node's wait interval, so tests can watch several polls.
- * Never set it in production. undefined when not set.
- */
-export function testMinIntervalMs(): number | undefined {
-  const raw = process.env.ABM365_MIN_INTERVAL_MS;
-  const n = raw !== undefined && raw !== '' ? Number(raw) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
