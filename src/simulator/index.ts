@@ -88,15 +88,14 @@ export interface SimulatorStats {
 }
 
 const JSON_TYPE = 'application/json; charset="UTF-8"';
+/** Keep about this many received bytes for received() (the oldest requests are let go beyond). */
+const MAX_RECEIVED_BYTES = 32 * 1024 * 1024;
 const MAX_BODY = 1024 * 1024;
 
 const HTML_502 =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 const HTML_PORTAL =
   '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Synology Web Station</title></head>\n<body><h1>Web Station has been enabled.</h1><p>To finish setting up your website, please see the &quot;Web Service&quot; section of DSM Help.</p></body></html>\n';
-/** Keep at most this many received bytes for received() (the oldest are let go beyond). */
-const MAX_RECEIVED_BYTES = 32 * 1024 * 1024;
-
 const HTML_404 = '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
 /** A fresh X25519 public key, base64url, for UIConfig's _SSID cookie (the Noise handshake is not done). */
@@ -490,9 +489,9 @@ export class Simulator {
         return this.loginResult(this.auth.login(params, ip, version), false);
       }
       return serverKey().then((key) => {
-        const inner = decryptLoginField(cipher, key.privateKey);
-        // DSM cannot read the password of a login it cannot decrypt: a failed login.
         if (this.auth.blockedIps.has(ip)) return this.loginResult({ ok: false, code: 407 }, true);
+        const inner = decryptLoginField(cipher, key.privateKey);
+        // DSM cannot read the password of a login it cannot decrypt, or one with a stale token: a failed login.
         if (!inner.ok) return this.loginResult(this.auth.refuse(ip, 400), true);
         record.loginParams = loginFields(params, inner.params);
         if (!this.serverTimes.isRecent(inner.params[CIPHER_TOKEN], Math.floor(Date.now() / 1000))) return this.loginResult(this.auth.refuse(ip, 400), true);
