@@ -9,7 +9,7 @@ import { cancelBackupRun, findTask, isRunning, startBackup } from '../abm';
 import { DsmError, invalid } from '../dsm/errors';
 import { DEFAULT_STALE_HOURS, fileStore, memoryStore, userDirOf } from '../monitor';
 import type { RunMemory, Snapshot } from '../monitor';
-import { checkTimeZone, DEFAULT_PREFIX, defaultBaseTopic, HaBridge, hostTimeZone, parseTaskTopic, topicId } from '../monitor/ha';
+import { checkTimeZone, configurationUrl, DEFAULT_PREFIX, defaultBaseTopic, HaBridge, hostTimeZone, parseTaskTopic, topicId } from '../monitor/ha';
 import type { MqttMessage } from '../monitor/ha';
 import { defineFlowNode } from './shared/define';
 import type { FlowNode } from './shared/pipeline';
@@ -168,7 +168,14 @@ const init = function (RED: NodeAPI): void {
       const makeBridge = (tasks: 'all' | number[]): HaBridge =>
         new HaBridge(
           {
-            identity: { prefix, baseTopic, uid: topicId(nas.id), nasName: nas.name || 'Synology NAS', swVersion: swVersion() },
+            identity: {
+              prefix,
+              baseTopic,
+              uid: topicId(nas.id),
+              nasName: nas.name || 'Synology NAS',
+              configurationUrl: configurationUrl((nas as { address?: { host?: unknown; port?: unknown; protocol?: unknown } }).address),
+              swVersion: swVersion(),
+            },
             buttons,
             failOnWarning,
             staleHours,

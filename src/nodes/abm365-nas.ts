@@ -63,6 +63,8 @@ const init = function (RED: NodeAPI): void {
     Object.defineProperties(node, {
       connectionState: { get: () => state, enumerable: false },
       connectionDetail: { get: () => detail, enumerable: false },
+      // Where the NAS's web interface is (abm365-ha links Home Assistant's device page to it); never credentials.
+      address: { get: () => ({ host: settings.host, port: settings.port, protocol: settings.protocol }), enumerable: false },
     });
     node.client = getClient;
     node.poller = getPoller;

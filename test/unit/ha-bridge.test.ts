@@ -167,6 +167,7 @@ describe('ha: bridge publishing', function () {
     assert.equal(out.filter((m) => m.payload === '').length, 11 + 1 + 1, 'task configs, its state, the NAS config');
     assert.deepEqual([out.at(-1)?.topic, out.at(-1)?.payload], ['abm365/n1/bridge', 'offline']);
     assert.deepEqual(h.poll(snap(T0 + 60_000, [task(1, 'Mail', { status: 4, progress_list: [{}] })])), [], 'polling goes on, nothing published');
+    assert.deepEqual(h.bridge.fullPublish('birth', T0 + 90_000), [], 'not even when Home Assistant starts');
     const back = h.bridge.fullPublish('asked', T0 + 120_000);
     assert.equal(back[0].payload, 'online');
     assert.ok(back.some((m) => m.topic.endsWith('/config')));

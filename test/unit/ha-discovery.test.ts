@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { seedTaskEntry } from '../../src/simulator/seed';
 import {
   EVENT_TYPES,
+  configurationUrl,
   TASK_STATUSES,
   defaultBaseTopic,
   nasDiscovery,
@@ -196,6 +197,16 @@ describe('ha: discovery configs follow Home Assistant\'s rules', function () {
 
   it('without buttons there is no button config', function () {
     assert.deepEqual(taskDiscovery(ID, { id: 7, name: 'x' }, false).filter((d) => d.component === 'button'), []);
+  });
+
+  it('the NAS device links to its web interface, never with anything but scheme, host and port', function () {
+    assert.equal(configurationUrl({ host: '192.168.1.20', port: '5001', protocol: 'https' }), 'https://192.168.1.20:5001/');
+    assert.equal(configurationUrl({ host: 'nas.local', port: 5000, protocol: 'http' }), 'http://nas.local:5000/');
+    assert.equal(configurationUrl({ host: ' nas ', port: '' }), 'https://nas:5001/');
+    assert.equal(configurationUrl({ host: 'fe80::1', port: 5001 }), 'https://[fe80::1]:5001/');
+    assert.equal(configurationUrl({ host: 'user@nas' }), undefined);
+    assert.equal(configurationUrl({ host: '' }), undefined);
+    assert.equal(configurationUrl(undefined), undefined);
   });
 
   it('uid and base topic from a config node id; task topics parsed back', function () {

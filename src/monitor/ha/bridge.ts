@@ -134,8 +134,12 @@ export class HaBridge {
     return [...taskConfigTopics(this.opts.identity, { id, name }).map((t) => msg(t, '', true)), msg(state, '', true)];
   }
 
-  /** A full publish: bridge online, availability, every config, every task's state. */
+  /**
+   * A full publish: bridge online, availability, every config, every task's state. After
+   * `remove` only an explicit `publish` (why 'asked') publishes again.
+   */
   fullPublish(why: string, at: number): MqttMessage[] {
+    if (this.removed && why !== 'asked') return [];
     if (this.snapshot === undefined) {
       this.fullWanted = true;
       return [];

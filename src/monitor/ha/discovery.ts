@@ -48,6 +48,16 @@ export function parseTaskTopic(topic: string, baseTopic: string): { taskId: stri
   return { taskId: rest[0], leaf: rest[1] };
 }
 
+/** The NAS's web interface from the config node's address, for the device page's link; undefined without a host. */
+export function configurationUrl(address: { host?: unknown; port?: unknown; protocol?: unknown } | undefined): string | undefined {
+  const host = typeof address?.host === 'string' ? address.host.trim() : '';
+  if (host === '' || /[\s/@?#]/.test(host)) return undefined;
+  const scheme = address?.protocol === 'http' ? 'http' : 'https';
+  const port = Number(address?.port);
+  const p = Number.isInteger(port) && port > 0 && port < 65536 ? port : scheme === 'http' ? 5000 : 5001;
+  return `${scheme}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${p}/`;
+}
+
 export type Component = 'sensor' | 'binary_sensor' | 'button' | 'event';
 
 export interface Discovery {
