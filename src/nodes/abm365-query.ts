@@ -77,12 +77,13 @@ const init = function (RED: NodeAPI): void {
       }
     }
     const one = ref;
+    const count = (n: number): string => flow.statusText(n === 1 ? 'task' : 'tasks', { count: n });
     switch (operation) {
       case 'tasks':
         return step({
           topic: operation,
           run: async (nas) => decorateListTasksOwned(await listTasks(nas.client())),
-          summary: (r) => `${r.tasks.length} task${r.tasks.length === 1 ? '' : 's'}`,
+          summary: (r) => count(r.tasks.length),
         });
       case 'task':
         return step({
@@ -92,7 +93,7 @@ const init = function (RED: NodeAPI): void {
             return one === 'all' ? tasks : findTask(tasks, one);
           },
           summary: (r) =>
-            Array.isArray(r) ? `${r.length} task${r.length === 1 ? '' : 's'}` : `${String(r.task_name)}: ${String(r.status_text)}`,
+            Array.isArray(r) ? count(r.length) : flow.statusText('taskState', { task: String(r.task_name), state: String(r.status_text) }),
         });
       case 'settings':
         return step({
@@ -105,13 +106,13 @@ const init = function (RED: NodeAPI): void {
             for (const t of (await listTasks(c)).tasks) settings.push(await getTaskSettings(c, Number(t.task_id)));
             return settings;
           },
-          summary: (r) => (Array.isArray(r) ? `${r.length} settings` : String(r.task_name)),
+          summary: (r) => (Array.isArray(r) ? flow.statusText('settings', { count: r.length }) : String(r.task_name)),
         });
       case 'workers':
         return step({
           topic: operation,
           run: (nas) => getWorkerCount(nas.client()),
-          summary: (r) => `${r.backup_job_worker_count}/${r.event_worker_count} workers`,
+          summary: (r) => flow.statusText('workers', { accounts: r.backup_job_worker_count, files: r.event_worker_count }),
         });
       case 'task-log':
       case 'package-log': {
@@ -122,7 +123,7 @@ const init = function (RED: NodeAPI): void {
         const keywordValue = firstSet(p.key_word, config.keyword);
         const keyword = keywordValue === undefined ? '' : String(keywordValue);
         const allPages = readBool(config.allPages);
-        const summary = (r: LogResult<unknown>): string => `${r.total} line${r.total === 1 ? '' : 's'}`;
+        const summary = (r: LogResult<unknown>): string => flow.statusText(r.total === 1 ? 'line' : 'lines', { count: r.total });
         if (operation === 'package-log') {
           return step({
             topic: operation,

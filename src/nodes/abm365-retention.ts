@@ -41,7 +41,7 @@ const init = function (RED: NodeAPI): void {
     return step({
       topic: 'retention',
       run: (nas) => setRetention(nas.client(), ref, days),
-      summary: (r) => `${r.task_name}: ${days === 0 ? 'keep all' : `keep ${days} days`}`,
+      summary: (r) => (days === 0 ? flow.statusText('keepAll', { task: r.task_name }) : flow.statusText('keepDays', { task: r.task_name, days })),
     });
   });
 };

@@ -70,7 +70,7 @@ const init = function (RED: NodeAPI): void {
     return step({
       topic: 'schedule',
       run: (nas) => setSchedule(nas.client(), ref, schedule),
-      summary: (r) => `${r.task_name}: ${schedule.policy}`,
+      summary: (r) => flow.statusText(schedule.policy, { task: r.task_name }),
     });
   });
 };

@@ -57,14 +57,14 @@ const init = function (RED: NodeAPI): void {
         return step({
           topic: 'relink',
           run: async (nas) => ({ task_id: (await relinkTask(nas.client(), req)).task_id }),
-          summary: (r) => `relinked: task ${r.task_id}`,
+          summary: (r) => flow.statusText('relinked', { id: r.task_id }),
         });
       }
       const ref = await selectTask(RED, flow.node, config, msg);
       return step({
         topic: 'delete',
         run: (nas) => removeTask(nas.client(), ref, removeData),
-        summary: (r) => `deleted ${r.task_name}${r.data_removed ? ' with data' : ''}`,
+        summary: (r) => flow.statusText(r.data_removed ? 'deletedData' : 'deleted', { task: r.task_name }),
       });
     };
   });

@@ -21,7 +21,7 @@ function orDefault(value: unknown, setting: keyof typeof WORKERS.defaults): unkn
 }
 
 const init = function (RED: NodeAPI): void {
-  defineFlowNode<WorkersSettings>(RED, 'abm365-workers', (_flow, config) => (msg) => {
+  defineFlowNode<WorkersSettings>(RED, 'abm365-workers', (flow, config) => (msg) => {
     const p = asRecord(msg.payload);
     const requested = validateWorkers(
       firstSet(p.backup_job_workers) ?? orDefault(config.backupJobWorkers, 'backupJobWorkers'),
@@ -30,7 +30,7 @@ const init = function (RED: NodeAPI): void {
     return step({
       topic: 'workers',
       run: (nas) => setWorkers(nas.client(), requested.backup_job_workers, requested.event_workers),
-      summary: (r) => `${r.backup_job_worker_count}/${r.event_worker_count} workers${r.clamped ? ' (clamped)' : ''}`,
+      summary: (r) => flow.statusText(r.clamped ? 'clamped' : 'workers', { accounts: r.backup_job_worker_count, files: r.event_worker_count }),
     });
   });
 };

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { DsmError, isDsmError } from '../../src/dsm/errors';
 import { asNodeError } from '../../src/nodes/shared/pipeline';
-import { Status } from '../../src/nodes/shared/status';
+import { sharedStatusText, Status } from '../../src/nodes/shared/status';
 import { selectTask, toTaskRef } from '../../src/nodes/shared/task';
 import { CURRENT_VERSION, settingsVersion } from '../../src/nodes/shared/version';
+import { catalogText } from '../support/catalog';
+
+/** The shared status texts as Node-RED reads them from the en-US catalog. */
+const TEXTS = sharedStatusText({ _: catalogText });
 
 function fakeNode(): { node: Pick<Node, 'status'>; shown: NodeStatus[] } {
   const shown: NodeStatus[] = [];
@@ -23,7 +27,7 @@ function codeOf(fn: () => unknown): unknown {
 describe('shared: Status', () => {
   it('counts requests in flight and shows ok only when none is left', () => {
     const { node, shown } = fakeNode();
-    const s = new Status(node);
+    const s = new Status(node, TEXTS);
     s.requesting();
     s.requesting();
     assert.deepEqual(shown.at(-1), { fill: 'blue', shape: 'dot', text: 'requesting (2)' });
@@ -39,7 +43,7 @@ describe('shared: Status', () => {
 
   it('does not send a requesting or ok status that is showing already', () => {
     const { node, shown } = fakeNode();
-    const s = new Status(node);
+    const s = new Status(node, TEXTS);
     const at = new Date(2024, 0, 1, 9, 5);
     s.requesting();
     s.ok('1 task', at);
@@ -72,7 +76,7 @@ describe('shared: Status', () => {
 
   it('clears a transient status only if nothing newer replaced it', async () => {
     const { node, shown } = fakeNode();
-    const s = new Status(node);
+    const s = new Status(node, TEXTS);
     s.show({ text: 'a' }, 30);
     s.show({ text: 'b' });
     await new Promise((r) => setTimeout(r, 60));

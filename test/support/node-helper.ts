@@ -12,6 +12,7 @@ import type { NodeAPI } from 'node-red';
 import type { TaskInfo } from '../../src/abm';
 import nasInit from '../../src/nodes/abm365-nas';
 import { Simulator, type SimulatorOptions } from '../../src/simulator';
+import { catalogText } from './catalog';
 
 const load = createRequire(__filename);
 
@@ -75,6 +76,8 @@ interface HelperModule {
     getCredentials(id: string): unknown;
     getCredentialDefinition(type: string): unknown;
   };
+  /** Node-RED's core node modules by type (loaded by the helper itself). */
+  _nodeModules: Record<string, NodeInit>;
 }
 
 export const helper = load('node-red-node-test-helper') as HelperModule;
@@ -84,6 +87,23 @@ const redPath = load.resolve(process.env.NODE_RED_PATH || 'node-red');
 export const testUserDir = mkdtempSync(path.join(tmpdir(), 'abm365-node-tests-'));
 process.once('exit', () => rmSync(testUserDir, { recursive: true, force: true }));
 helper.init(redPath, { userDir: testUserDir });
+
+/**
+ * The helper's RED._ answers with the key itself; our nodes get the en-US catalogs instead, so
+ * tests see the status texts a user sees (core nodes the helper loads itself are left alone).
+ */
+const translated = new WeakMap<NodeInit, NodeInit>();
+function withCatalog(init: NodeInit): NodeInit {
+  if (Object.values(helper._nodeModules).includes(init)) return init;
+  let wrapped = translated.get(init);
+  if (!wrapped) {
+    wrapped = (RED: NodeAPI) => init(new Proxy(RED, { get: (target, key) => (key === '_' ? catalogText : Reflect.get(target, key)) }));
+    translated.set(init, wrapped);
+  }
+  return wrapped;
+}
+const loadFlows = helper.load.bind(helper);
+helper.load = (nodes, flow, credentials) => loadFlows((Array.isArray(nodes) ? nodes : [nodes]).map(withCatalog), flow, credentials);
 
 /** The Node-RED version the tests run on, e.g. "4.1.15". */
 export const nodeRedVersion: string = (() => {

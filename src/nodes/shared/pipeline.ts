@@ -4,19 +4,15 @@
  *   -> msg.payload = result, msg.topic = operation if empty, other msg keys kept
  *   -> send(msg), done()   |   failure -> status error + done(err) (Catch gets code and cause)
  *
- *     function WorkersNode(this: Node, config: WorkersDef) {
- *       RED.nodes.createNode(this, config);
- *       const flow = startFlowNode(RED, this, config);      // status, NAS lookup, register, close
- *       handleInput(flow, async (msg) => {
- *         const p = asRecord(msg.payload);                  // validate here: no request yet
- *         const jobs = toNumber(firstSet(p.backup_job_workers, config.backupJobWorkers), 'backup_job_workers', { min: 5, integer: true });
- *         return step({                                      // step() types `r` from run's result
- *           topic: 'workers',
- *           run: (nas) => setWorkers(nas.client(), { backupJobWorkers: jobs }),
- *           summary: (r) => `${r.backup_job_worker_count} workers`,
- *         });
+ *     defineFlowNode<WorkersSettings>(RED, 'abm365-workers', (flow, config) => (msg) => {
+ *       const p = asRecord(msg.payload);                    // validate here: no request yet
+ *       const jobs = readNumber(firstSet(p.backup_job_workers, config.backupJobWorkers), 'backup_job_workers', { min: 5, integer: true });
+ *       return step({                                       // step() types `r` from run's result
+ *         topic: 'workers',
+ *         run: (nas) => setWorkers(nas.client(), jobs, jobs),
+ *         summary: (r) => flow.statusText('workers', { accounts: r.backup_job_worker_count }),
  *       });
- *     }
+ *     });
  *
  * `after(result, msg)` runs once the msg is sent (e.g. a backup's wait for completion);
  * `flow.onClose(fn)` adds cleanup that runs in close, before the NAS deregistration.
@@ -26,7 +22,8 @@ import { DsmError, invalid, isDsmError, type DsmErrorCode } from '../../dsm/erro
 import type { NasConfigNode } from './config';
 import { getNas } from './config';
 import { settingsVersion } from './version';
-import { Status } from './status';
+import { nodeStatusText, sharedStatusText, Status } from './status';
+import type { Translate } from './status';
 
 export interface FlowNodeSettings {
   nas?: unknown;
@@ -38,6 +35,8 @@ export interface FlowNode {
   RED: NodeAPI;
   node: Node;
   status: Status;
+  /** This node's status texts from its catalog (`<type>.status.<key>`), e.g. for step summaries. */
+  statusText: Translate;
   /** The config node, or null when none is selected or it is not deployed. */
   nas: NasConfigNode | null;
   /** Cleanup to run in close (async allowed; `removed`: the node was deleted, not redeployed); reverse order. */
@@ -96,20 +95,21 @@ function withStack(e: DsmError, from: Error): DsmError {
 
 /** Status, config node lookup and registration, and one close handler for a flow node. */
 export function startFlowNode(RED: NodeAPI, node: Node, config: FlowNodeSettings): FlowNode {
-  const status = new Status(node);
+  const status = new Status(node, sharedStatusText(RED));
   const nas = getNas(RED, config.nas);
   const cleanups: ((removed: boolean) => void | Promise<void>)[] = [];
   let closed = false;
   if (nas) {
     nas.register(node.id, status);
   } else {
-    status.show({ fill: 'red', shape: 'ring', text: 'no NAS config' });
+    status.show({ fill: 'red', shape: 'ring', text: sharedStatusText(RED)('noNas') });
     node.error(noNasError().message);
   }
   const flow: FlowNode = {
     RED,
     node,
     status,
+    statusText: nodeStatusText(RED, node.type),
     nas,
     onClose(fn) {
       cleanups.push(fn);

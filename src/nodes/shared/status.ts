@@ -1,7 +1,7 @@
 /**
- * One status helper for every node of the package.
+ * One status helper for every node of the package; its texts come from the message catalogs.
  *
- *     const status = new Status(node);
+ *     const status = new Status(node, sharedStatusText(RED));
  *     status.requesting();                 // blue dot "requesting" (count when several are in flight)
  *     status.ok('3 tasks');                // green dot "3 tasks · 14:05" once nothing is in flight
  *     status.error(err);                   // red ring naming the code, e.g. "ENOTASK" or "error 120"
@@ -12,9 +12,29 @@
  * A transient status is cleared only if no newer status replaced it in the meantime.
  * A requesting or ok status identical to the one showing is not sent again (each status goes
  * to every open editor).
+ *
+ * Texts: the ones every node shows are `abm365-nas.status.*` in the config node's catalog
+ * (nodes/locales/<lang>/abm365-nas.json), read with sharedStatusText; a node's own summaries are
+ * `<type>.status.*` in its catalog, read with nodeStatusText (flow.statusText in the pipeline).
  */
-import type { Node, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { ConnectionState } from '../../dsm/types';
+
+/** A message catalog lookup: key (without prefix) and __name__ substitutions -> text. */
+export type Translate = (key: string, args?: Record<string, string | number>) => string;
+
+/** The config node's catalog (its node set's namespace), which holds the texts every node shares. */
+const SHARED_PREFIX = '@abm365/node-red-synology/abm365-nas:abm365-nas.status.';
+
+/** Texts every node's status shares (requesting, connected, error codes...). */
+export function sharedStatusText(RED: Pick<NodeAPI, '_'>): Translate {
+  return (key, args) => RED._(SHARED_PREFIX + key, args);
+}
+
+/** A node's own status texts, `<type>.status.<key>` in its catalog. */
+export function nodeStatusText(RED: Pick<NodeAPI, '_'>, type: string): Translate {
+  return (key, args) => RED._(`${type}.status.${key}`, args);
+}
 
 export interface ConnectionDetail {
   code?: number | string;
@@ -35,12 +55,10 @@ export function clock(date: Date = new Date()): string {
 }
 
 /** Short status text for an error code: string codes as they are, DSM numbers as "error N". */
-export function codeText(code: unknown): string {
-  if (typeof code === 'number') {
-    return code >= 400 && code <= 411 ? `auth refused (${code})` : `error ${code}`;
-  }
+export function codeText(code: unknown, t: Translate): string {
+  if (typeof code === 'number') return t(code >= 400 && code <= 411 ? 'authRefused' : 'errorCode', { code });
   if (typeof code === 'string' && code) return code;
-  return 'error';
+  return t('error');
 }
 
 export class Status implements ConnectionListener {
@@ -52,7 +70,10 @@ export class Status implements ConnectionListener {
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
 
-  constructor(private readonly node: Pick<Node, 'status'>) {}
+  constructor(
+    private readonly node: Pick<Node, 'status'>,
+    private readonly t: Translate,
+  ) {}
 
   /** Requests in flight right now (the pipeline counts them). */
   get pending(): number {
@@ -60,19 +81,19 @@ export class Status implements ConnectionListener {
   }
 
   /** A request starts: blue dot, with the number in flight when more than one. */
-  requesting(text = 'requesting'): void {
+  requesting(): void {
     this.inFlight += 1;
-    this.showRequesting(text);
+    this.showRequesting();
   }
 
   /** A request succeeded: green dot with a short summary and the time, once none is in flight. */
   ok(summary: string, at: Date = new Date()): void {
     this.release();
     if (this.inFlight > 0) {
-      this.showRequesting('requesting');
+      this.showRequesting();
       return;
     }
-    const text = summary ? `${summary} · ${clock(at)}` : clock(at);
+    const text = summary ? this.t('done', { summary, time: clock(at) }) : clock(at);
     if (this.showing('ok', text)) return;
     this.apply('ok', { fill: 'green', shape: 'dot', text });
   }
@@ -81,23 +102,23 @@ export class Status implements ConnectionListener {
   error(err: unknown, counted = true): void {
     if (counted) this.release();
     const code = err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined;
-    this.apply('error', { fill: 'red', shape: 'ring', text: codeText(code) });
+    this.apply('error', { fill: 'red', shape: 'ring', text: codeText(code, this.t) });
   }
 
   /** Connection state pushed by the config node. A result status is kept while connected. */
   connection(state: ConnectionState, detail?: ConnectionDetail): void {
     switch (state) {
       case 'connecting':
-        this.apply('connection', { fill: 'yellow', shape: 'ring', text: 'connecting' });
+        this.apply('connection', { fill: 'yellow', shape: 'ring', text: this.t('connecting') });
         break;
       case 'connected':
-        if (this.inFlight > 0) this.showRequesting('requesting');
+        if (this.inFlight > 0) this.showRequesting();
         else if (this.kind === 'connection' || this.kind === 'none') {
-          this.apply('connection', { fill: 'green', shape: 'ring', text: 'connected' });
+          this.apply('connection', { fill: 'green', shape: 'ring', text: this.t('connected') });
         }
         break;
       case 'error':
-        this.apply('connection', { fill: 'red', shape: 'ring', text: codeText(detail?.code) });
+        this.apply('connection', { fill: 'red', shape: 'ring', text: codeText(detail?.code, this.t) });
         break;
       case 'idle':
       case 'closed':
@@ -132,8 +153,8 @@ export class Status implements ConnectionListener {
     if (this.inFlight > 0) this.inFlight -= 1;
   }
 
-  private showRequesting(label: string): void {
-    const text = this.inFlight > 1 ? `${label} (${this.inFlight})` : label;
+  private showRequesting(): void {
+    const text = this.inFlight > 1 ? this.t('requestingCount', { count: this.inFlight }) : this.t('requesting');
     if (this.showing('requesting', text)) return;
     this.apply('requesting', { fill: 'blue', shape: 'dot', text });
   }
