@@ -19,6 +19,7 @@ import { invalid } from '../dsm/errors';
 import { asRecord, firstSet, readBool, readChoice, readNumber } from '../abm/validate';
 import { QUERY } from './shared/defaults';
 import { defineFlowNode } from './shared/define';
+import type { TaskNodeSettings } from './shared/define';
 import { step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
 import { selectTask } from './shared/task';
@@ -27,16 +28,12 @@ import type { TaskRef, TaskSelection } from './shared/task';
 const OPERATIONS = ['tasks', 'task', 'settings', 'task-log', 'package-log', 'workers'] as const;
 type Operation = (typeof OPERATIONS)[number];
 
-interface QuerySettings {
-  nas?: unknown;
-  task?: unknown;
-  taskType?: unknown;
+interface QuerySettings extends TaskNodeSettings {
   operation?: unknown;
   keyword?: unknown;
   offset?: unknown;
   limit?: unknown;
   allPages?: unknown;
-  version?: unknown;
 }
 
 interface LogResult<T> {

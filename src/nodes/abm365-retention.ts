@@ -6,6 +6,7 @@ import { setRetention, validateRetention } from '../abm';
 import { asRecord, firstSet, readChoice, readNumber } from '../abm/validate';
 import { RETENTION } from './shared/defaults';
 import { defineFlowNode } from './shared/define';
+import type { TaskNodeSettings } from './shared/define';
 import { step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
 import { selectTask } from './shared/task';
@@ -13,13 +14,9 @@ import { selectTask } from './shared/task';
 const MODES = ['all', 'days'] as const;
 type Mode = (typeof MODES)[number];
 
-interface RetentionSettings {
-  nas?: unknown;
-  task?: unknown;
-  taskType?: unknown;
+interface RetentionSettings extends TaskNodeSettings {
   mode?: unknown;
   days?: unknown;
-  version?: unknown;
 }
 
 /** Days to keep (0 = all versions): msg.payload.days_to_keep when given, else the node's mode and days. */

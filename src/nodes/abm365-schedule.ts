@@ -8,21 +8,18 @@ import { asRecord, firstSet, isBlank } from '../abm/validate';
 import { invalid } from '../dsm/errors';
 import { SCHEDULE } from './shared/defaults';
 import { defineFlowNode } from './shared/define';
+import type { TaskNodeSettings } from './shared/define';
 import { step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
 import { selectTask } from './shared/task';
 
-interface ScheduleSettings {
-  nas?: unknown;
-  task?: unknown;
-  taskType?: unknown;
+interface ScheduleSettings extends TaskNodeSettings {
   policy?: unknown;
   startHour?: unknown;
   startMinute?: unknown;
   lastRunHour?: unknown;
   repeatHours?: unknown;
   days?: unknown;
-  version?: unknown;
 }
 
 /** msg.payload key and the node setting it overrides. */

@@ -6,6 +6,7 @@ import type { RelinkInput } from '../abm';
 import { asRecord, firstSet, isBlank, readChoice } from '../abm/validate';
 import { invalid } from '../dsm/errors';
 import { defineFlowNode } from './shared/define';
+import type { TaskNodeSettings } from './shared/define';
 import { step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
 import { selectTask } from './shared/task';
@@ -13,10 +14,7 @@ import { selectTask } from './shared/task';
 const ACTIONS = ['delete', 'relink'] as const;
 type Action = (typeof ACTIONS)[number];
 
-interface TaskAdminSettings {
-  nas?: unknown;
-  task?: unknown;
-  taskType?: unknown;
+interface TaskAdminSettings extends TaskNodeSettings {
   action?: unknown;
   removeData?: unknown;
   relinkTaskName?: unknown;
@@ -24,7 +22,6 @@ interface TaskAdminSettings {
   localPath?: unknown;
   adminEmail?: unknown;
   region?: unknown;
-  version?: unknown;
 }
 
 /** The node's action: never a default, deleting is the user's explicit choice. */

@@ -7,12 +7,11 @@ import { asRecord, firstSet } from '../abm/validate';
 import { WORKERS } from './shared/defaults';
 import { defineFlowNode } from './shared/define';
 import { step } from './shared/pipeline';
+import type { FlowNodeSettings } from './shared/pipeline';
 
-interface WorkersSettings {
-  nas?: unknown;
+interface WorkersSettings extends FlowNodeSettings {
   backupJobWorkers?: unknown;
   eventWorkers?: unknown;
-  version?: unknown;
 }
 
 /** A setting the flow leaves out is the editor's default; an empty one stays empty and is refused, as the editor does. */

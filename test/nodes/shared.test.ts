@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { DsmError, isDsmError } from '../../src/dsm/errors';
+import { DsmError } from '../../src/dsm/errors';
 import { asNodeError } from '../../src/nodes/shared/pipeline';
 import { sharedStatusText, Status } from '../../src/nodes/shared/status';
 import { selectTask, toTaskRef } from '../../src/nodes/shared/task';
 import { CURRENT_VERSION, settingsVersion } from '../../src/nodes/shared/version';
 import { catalogText } from '../support/catalog';
+import { codeOf } from '../support/errors';
 
 /** The shared status texts as Node-RED reads them from the en-US catalog. */
 const TEXTS = sharedStatusText({ _: catalogText });
@@ -13,15 +14,6 @@ const TEXTS = sharedStatusText({ _: catalogText });
 function fakeNode(): { node: Pick<Node, 'status'>; shown: NodeStatus[] } {
   const shown: NodeStatus[] = [];
   return { node: { status: (s: string | NodeStatus) => void shown.push(typeof s === 'string' ? { text: s } : s) }, shown };
-}
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return isDsmError(e) ? e.code : e;
-  }
-  return undefined;
 }
 
 describe('shared: Status', () => {

@@ -18,10 +18,7 @@ import {
 } from '../../src/abm';
 import { DsmError } from '../../src/dsm/errors';
 import { RecordingCaller, frozen, seedList, seedTaskInfo, seedWorkers } from './abm-fixtures.test';
-
-function invalidWith(re: RegExp) {
-  return (e: unknown): boolean => e instanceof DsmError && e.code === 'EINVALID' && re.test(e.message);
-}
+import { invalidWith } from '../support/errors';
 
 const SCHEDULED: ScheduleInput = {
   policy: 'scheduled',

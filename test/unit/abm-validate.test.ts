@@ -2,20 +2,7 @@
 // values abm's builders check, all refused with EINVALID naming the value before any request.
 import assert from 'node:assert/strict';
 import { describeValue, firstSet, isBlank, readBool, readChoice, readInt, readIntInRange, readNumber } from '../../src/abm';
-import { DsmError, isDsmError } from '../../src/dsm/errors';
-
-function invalidWith(re: RegExp) {
-  return (e: unknown): boolean => e instanceof DsmError && e.code === 'EINVALID' && re.test(e.message);
-}
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return isDsmError(e) ? e.code : e;
-  }
-  return undefined;
-}
+import { codeOf, invalidWith } from '../support/errors';
 
 describe('abm validate: whole numbers', () => {
   it('readInt accepts numbers and numeric strings', () => {

@@ -13,6 +13,10 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { handleInput, startFlowNode } from './pipeline';
 import type { FlowNode, FlowNodeSettings, Prepare } from './pipeline';
+import type { TaskSettings } from './task';
+
+/** The settings of a flow node that acts on a task (nas, name, version, task, taskType). */
+export interface TaskNodeSettings extends FlowNodeSettings, TaskSettings {}
 
 /** Flow nodes keep no credentials: the NAS's are on the config node. */
 export type NoCredentials = Record<string, never>;
