@@ -7,10 +7,18 @@
 // one HTTPS with a pinned fingerprint). The NASes live in a child process (scripts/soak/
 // sim-child.js) that injects faults at random: killed sessions, restarts (NAS reboots), HTML
 // 502 pages, answers slower than the timeout, dropped connections and malformed JSON; it also
-// starts runs by itself, like a schedule. At the end it prints what was sent and answered, the
+// starts runs by itself, like a schedule. NAS outages (a proxy answering 502, or a reboot)
+// last several polls. Node-RED itself is stopped and started again on the same userDir (no
+// persistent context store), each time just after a backup with wait for completion started
+// a run that ends while Node-RED is down. At the end it prints what was sent and answered, the
 // errors (all of them must reach a Catch node), runs ended on the NAS against the monitors'
-// finished/failed events (each exactly once), logins against session kills and restarts,
-// unhandled rejections in Node-RED's log, and the RSS of the Node-RED process.
+// finished/failed events (each exactly once, restarts included), outages against the monitors'
+// unreachable/reachable events (one each per outage), backup waits against output 2 (each
+// once), logins against session kills and restarts, unhandled rejections in Node-RED's log,
+// and the RSS of the Node-RED process.
+// What the flows send is read from Node-RED's own log (a function node logs each msg as one
+// JSON line, written synchronously to the pipe), so that nothing is missed while Node-RED
+// restarts and no editor connection is needed.
 //   --json   the last line is one JSON object with the figures
 //   --check  exit 1 when an invariant fails
 // Bounded: it stops by itself, and ends every process it started.
@@ -111,8 +119,61 @@ const OPS = [
   { op: 'cancel', weight: 0.5, type: 'abm365-backup', outputs: 2, props: { action: 'cancel', task: 'task', taskType: 'msg', waitForCompletion: false, waitTimeout: '120' } },
 ];
 
-function debugNode(id, z, complete, name) {
-  return { id, type: 'debug', z, name, active: true, tosidebar: true, console: false, tostatus: false, complete, targetType: complete === 'true' ? 'full' : 'msg', statusVal: '', statusType: 'auto', x: 0, y: 0, wires: [] };
+/** Marks the log lines of report nodes: `<MARK>{"id": <report node id>, "value": ...}`. */
+const MARK = '@@soak@@';
+
+/**
+ * A function node that logs what reaches it as one JSON line (see readReports): the whole msg,
+ * or for answers the few keys the soak counts.
+ */
+function reportNode(id, z, what, name) {
+  const value = what === 'answer' ? '{ soak_id: msg.soak_id, started: msg.payload && msg.payload.started, reason: msg.payload && msg.payload.reason, task_id: msg.payload && msg.payload.task_id }' : 'msg';
+  const func = `node.log(${JSON.stringify(MARK)} + JSON.stringify({ id: ${JSON.stringify(id)}, value: ${value} }));\nreturn null;`;
+  return { id, type: 'function', z, name, func, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 0, y: 0, wires: [] };
+}
+
+/** Parses report lines from Node-RED's output as it grows, across Node-RED processes. */
+class Reports {
+  constructor() {
+    this.items = [];
+    this.archive = []; // the output of earlier Node-RED processes, from their marks
+    this.nr = undefined;
+    this.from = 0;
+  }
+
+  /** Follow this Node-RED process's output from `from`. */
+  attach(nr, from = 0) {
+    this.nr = nr;
+    this.from = from;
+  }
+
+  /** Read what the current process wrote since the last pull; returns every item. */
+  pull() {
+    if (!this.nr) return this.items;
+    const text = this.nr.logs();
+    const end = text.lastIndexOf('\n') + 1;
+    if (end > this.from) {
+      const chunk = text.slice(this.from, end);
+      this.from = end;
+      this.archive.push(chunk);
+      for (const line of chunk.split('\n')) {
+        const at = line.indexOf(MARK);
+        if (at < 0) continue;
+        try {
+          this.items.push(JSON.parse(line.slice(at + MARK.length)));
+        } catch {
+          this.items.push({ id: '(unreadable)', value: line.slice(0, 200) });
+        }
+      }
+    }
+    return this.items;
+  }
+
+  /** Node-RED's output over every process (from each one's mark). */
+  log() {
+    this.pull();
+    return this.archive.join('');
+  }
 }
 
 /** One tab per NAS: its config node, a monitor, one inject -> node -> debug per operation, a Catch. */
@@ -149,6 +210,7 @@ function buildFlows(nases) {
       task: '',
       taskType: 'all',
       interval: String(MONITOR_INTERVAL_S),
+      fastInterval: String(MONITOR_INTERVAL_S),
       failOnWarning: false,
       logLevel: nas.https ? 'error' : 'none',
       format: 'events',
@@ -158,25 +220,25 @@ function buildFlows(nases) {
       y: 0,
       wires: [[`${mon}-out`]],
     });
-    flows.push(debugNode(`${mon}-out`, z, 'true', `events ${nas.name}`));
+    flows.push(reportNode(`${mon}-out`, z, 'msg', `events ${nas.name}`));
     roles.set(`${mon}-out`, { nas: nas.name, role: 'event' });
     for (const o of OPS) {
       const id = `${nas.name}-${o.op}`;
       const inj = `${id}-inj`;
       flows.push({ id: inj, type: 'inject', z, name: o.op, props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', payload: '', payloadType: 'date', x: 0, y: 0, wires: [[id]] });
       const wires = [[`${id}-out`]];
-      flows.push(debugNode(`${id}-out`, z, 'soak_id', `${o.op} out`));
+      flows.push(reportNode(`${id}-out`, z, 'answer', `${o.op} out`));
       roles.set(`${id}-out`, { nas: nas.name, role: 'answer', op: o.op });
       if (o.outputs === 2) {
         wires.push([`${id}-done`]);
-        flows.push(debugNode(`${id}-done`, z, 'true', `${o.op} done`));
+        flows.push(reportNode(`${id}-done`, z, 'msg', `${o.op} done`));
         roles.set(`${id}-done`, { nas: nas.name, role: 'done', op: o.op });
       }
       flows.push({ id, type: o.type, z, name: `${o.op} ${nas.name}`, nas: cfg, version: 1, x: 0, y: 0, wires, ...o.props });
       injects.push({ id: inj, node: id, nas: nas.name, op: o.op, weight: o.weight, wantsTask: o.props.taskType === 'msg' });
     }
     flows.push({ id: `${nas.name}-catch`, type: 'catch', z, name: '', scope: null, uncaught: false, x: 0, y: 0, wires: [[`${nas.name}-caught`]] });
-    flows.push(debugNode(`${nas.name}-caught`, z, 'true', `caught ${nas.name}`));
+    flows.push(reportNode(`${nas.name}-caught`, z, 'msg', `caught ${nas.name}`));
     roles.set(`${nas.name}-caught`, { nas: nas.name, role: 'caught' });
   }
   return { flows, roles, injects };
@@ -308,11 +370,14 @@ async function main() {
     const taskIds = Object.fromEntries(nases.map((n) => [n.name, n.tasks.map((t) => t.task_id)]));
 
     const port = await h.freePort();
+    // No contextStorage: node context is in memory only, as in the Home Assistant add-on.
     h.writeSettings(userDir, { port, credentialSecret: 'soak-only', extra: { debugMaxLength: 100000 } });
-    nr = await h.startNodeRed({ userDir, port, echo: opts.echo, env: { ABM365_MIN_INTERVAL_MS: String(MONITOR_INTERVAL_S * 1000) } });
+    const startNodeRed = () => h.startNodeRed({ userDir, port, echo: opts.echo, env: { ABM365_MIN_INTERVAL_MS: String(MONITOR_INTERVAL_S * 1000) } });
+    nr = await startNodeRed();
     comms = await h.connectComms(nr.url);
     const { flows, roles, injects } = buildFlows(nases);
-    const logFrom = nr.mark();
+    const reports = new Reports();
+    reports.attach(nr, nr.mark());
     const { rev } = await h.deployFlows(nr.url, flows);
     await h.waitForDeploy(comms, rev, 30000);
 
@@ -322,7 +387,11 @@ async function main() {
       await comms.waitFor((e) => e.topic === `status/${id}` && /running/.test(String(e.data && e.data.text)), 30000, `the first poll of ${id}`);
     }
     await sims.call('mark');
-    const eventsFrom = comms.mark();
+    // From here on the flows' output is read from the log (see Reports); the editor's
+    // websocket is not needed any more and would not survive a restart.
+    await comms.close();
+    comms = undefined;
+    const eventsFrom = reports.pull().length;
     const rssStart = rssMb(nr.pid);
     log(`Node-RED ${nr.url} (pid ${nr.pid}, ${rssStart} MB); soaking until ${new Date(Date.now() + runMs).toISOString()}`);
 
@@ -333,25 +402,51 @@ async function main() {
     const count = (k) => (faultCounts[k] = (faultCounts[k] || 0) + 1);
     const restarting = new Set();
     const restartWork = [];
+    // NASes in an outage or a reboot right now; none starts while Node-RED restarts, and
+    // Node-RED restarts only when there is none, so each outage is one outage for the monitor.
+    const disrupted = new Set();
+    let nodeRedRestarting = false;
+    let injectsPaused = false;
+    const nodeRedRestarts = [];
+    let outages = 0;
     let injectFailures = 0;
     let seq = 0;
+    const answerOf = () => new Map(reports.pull().filter((d) => roles.get(d.id) && roles.get(d.id).role === 'answer' && d.value).map((d) => [String(d.value.soak_id), d.value]));
+    const caughtIds = () =>
+      new Set(
+        reports
+          .pull()
+          .filter((d) => roles.get(d.id) && roles.get(d.id).role === 'caught' && d.value && d.value.soak_id !== undefined)
+          .map((d) => String(d.value.soak_id)),
+      );
+    const unanswered = () => {
+      const a = answerOf();
+      const c = caughtIds();
+      return [...sent.keys()].filter((id) => !a.has(id) && !c.has(id));
+    };
+    const injectOne = async (inj, task) => {
+      const soakId = `s${++seq}`;
+      const props = [
+        { p: 'payload', v: '', vt: 'date' },
+        { p: 'soak_id', v: soakId, vt: 'str' },
+      ];
+      if (inj.wantsTask) props.push({ p: 'task', v: String(task !== undefined ? task : pick(taskIds[inj.nas])), vt: 'num' });
+      try {
+        const res = await h.request('POST', `${nr.url}/inject/${inj.id}`, { body: { __user_inject_props__: props }, timeoutMs: 10000 });
+        if (res.status === 200) {
+          sent.set(soakId, { nas: inj.nas, op: inj.op, node: inj.node, at: Math.floor(Date.now() / 1000) });
+          return soakId;
+        }
+        injectFailures++;
+      } catch {
+        injectFailures++;
+      }
+      return undefined;
+    };
 
     const injectLoop = async () => {
       while (Date.now() < endAt) {
-        const inj = weighted(injects);
-        const soakId = `s${++seq}`;
-        const props = [
-          { p: 'payload', v: '', vt: 'date' },
-          { p: 'soak_id', v: soakId, vt: 'str' },
-        ];
-        if (inj.wantsTask) props.push({ p: 'task', v: String(pick(taskIds[inj.nas])), vt: 'num' });
-        try {
-          const res = await h.request('POST', `${nr.url}/inject/${inj.id}`, { body: { __user_inject_props__: props }, timeoutMs: 10000 });
-          if (res.status === 200) sent.set(soakId, { nas: inj.nas, op: inj.op, node: inj.node });
-          else injectFailures++;
-        } catch {
-          injectFailures++;
-        }
+        if (!injectsPaused) await injectOne(weighted(injects));
         await h.sleep(between(150, 450));
       }
     };
@@ -371,33 +466,45 @@ async function main() {
       { kind: 'delay', weight: 2 },
       { kind: 'drop', weight: 2 },
       { kind: 'malformed', weight: 2 },
-      // A reverse proxy answering 502 to everything for a few seconds while the NAS goes on
-      // running its schedules: the runs that end meanwhile must each be reported once.
+      // A reverse proxy answering 502 to everything for several polls while the NAS goes on
+      // running its schedules: the runs that end meanwhile must each be reported once, and
+      // the monitor must say unreachable once and reachable once.
       { kind: 'outage', weight: 1 },
     ];
+    // One-off faults hit the calls the monitor's poll never makes (it reads list_tasks and
+    // get_general_log): a failed poll is an outage of its own (one unreachable event), and
+    // the soak counts outages it made on purpose. Those two methods still see session kills,
+    // NAS reboots and proxy outages.
+    const ONE_OFF_METHODS = ['get_all_log', 'get_task_setting', 'get_worker_count', 'backup_task', 'cancel_task'];
     const faultLoop = async () => {
       while (Date.now() < endAt) {
         await h.sleep(between(3000, 7000));
         if (Date.now() >= endAt) break;
         const nas = pick(NASES).name;
         const { kind } = weighted(faultKinds);
-        count(kind);
+        if (kind !== 'outage') count(kind);
         if (kind === 'kill') {
           await sims.call('kill', { nas }).catch(() => undefined);
           continue;
         }
         if (kind === 'outage') {
-          const downMs = Math.round(short ? between(3000, 8000) : between(5000, 20000));
+          if (disrupted.has(nas) || nodeRedRestarting) continue;
+          const downMs = Math.round(short ? between(4000, 9000) : between(6000, 20000));
+          if (Date.now() + downMs + 3000 >= endAt) continue;
+          disrupted.add(nas);
+          outages++;
+          count(kind);
           const work = sims
             .call('fault', { nas, spec: { kind: 'html502', times: null } })
             .then(() => h.sleep(downMs))
             .then(() => sims.call('clearFaults', { nas }))
-            .catch(() => undefined);
+            .catch(() => undefined)
+            .finally(() => disrupted.delete(nas));
           restartWork.push(work);
           continue;
         }
         // ABM365 calls only: a fault on the login would count a session the client never got.
-        const spec = { kind, api: 'SYNO.ActiveBackupOffice365', times: 1 + Math.floor(random() * 2) };
+        const spec = { kind, api: 'SYNO.ActiveBackupOffice365', method: pick(ONE_OFF_METHODS), times: 1 + Math.floor(random() * 2) };
         if (kind === 'delay') spec.delayMs = Math.round(TIMEOUT_S * 1000 + between(800, 2000));
         await sims.call('fault', { nas, spec }).catch(() => undefined);
       }
@@ -409,20 +516,74 @@ async function main() {
       await h.sleep(between(gapLo / 2, gapHi / 2));
       while (Date.now() < endAt) {
         const downMs = Math.round(between(downLo, downHi));
-        if (Date.now() + downMs + 2000 >= endAt) break;
+        if (Date.now() + downMs + 3000 >= endAt) break;
+        if (disrupted.has(nas) || nodeRedRestarting) {
+          await h.sleep(1000);
+          continue;
+        }
         count('restart');
+        outages++;
         restarting.add(nas);
+        disrupted.add(nas);
         const work = sims
           .call('restart', { nas, downMs })
           .catch(() => undefined)
-          .finally(() => restarting.delete(nas));
+          .finally(() => {
+            restarting.delete(nas);
+            disrupted.delete(nas);
+          });
         restartWork.push(work);
         await work;
         await h.sleep(between(gapLo, gapHi));
       }
     };
 
-    await Promise.all([injectLoop(), faultLoop(), ...NASES.map((n) => scheduleLoop(n.name)), ...NASES.map((n) => restartLoop(n.name))]);
+    /**
+     * Node-RED stopped and started again on the same userDir (SIGINT: what a service manager or
+     * the add-on's update does; it is killed if it does not stop within 8 s). Just before, a
+     * backup with wait for completion starts a run on an idle task: it ends while Node-RED is
+     * down, and output 2 must still fire once for it afterwards.
+     */
+    const restartNodeRed = async () => {
+      nodeRedRestarting = true;
+      try {
+        if (!(await until(() => disrupted.size === 0, 40000))) return;
+        const nasName = pick(NASES).name;
+        const idle = (await sims.call('tasks', { nas: nasName })).filter((t) => !t.running).map((t) => t.task_id);
+        const runInject = injects.find((i) => i.nas === nasName && i.op === 'run');
+        let waited;
+        if (idle.length && runInject) {
+          waited = await injectOne(runInject, pick(idle));
+          if (waited) await until(() => answerOf().has(waited) || caughtIds().has(waited), 10000);
+        }
+        // No message in flight: Node-RED drops those on a stop, as it should (they are not lost here).
+        injectsPaused = true;
+        await until(() => unanswered().length === 0, 10000);
+        const record = { at: new Date().toISOString(), waited_run: waited && answerOf().get(waited) ? answerOf().get(waited).started === true : false, rss_mb: rssMb(nr.pid) };
+        reports.pull();
+        await nr.stop();
+        reports.pull();
+        record.down_ms = Math.round(between(2000, 5000));
+        await h.sleep(record.down_ms);
+        nr = await startNodeRed();
+        reports.attach(nr, 0);
+        nodeRedRestarts.push(record);
+        log(`Node-RED restarted (pid ${nr.pid})${record.waited_run ? ', a backup wait pending across it' : ''}`);
+      } finally {
+        injectsPaused = false;
+        nodeRedRestarting = false;
+      }
+    };
+    const nodeRedLoop = async () => {
+      const [gapLo, gapHi] = short ? [30000, 40000] : [70000, 110000];
+      await h.sleep(between(gapLo * 0.6, gapHi * 0.6));
+      while (Date.now() + 20000 < endAt) {
+        await restartNodeRed();
+        await h.sleep(between(gapLo, gapHi));
+      }
+    };
+
+    await Promise.all([injectLoop(), faultLoop(), nodeRedLoop(), ...NASES.map((n) => scheduleLoop(n.name)), ...NASES.map((n) => restartLoop(n.name))]);
 
     // ---- drain: no new load, let every run end and every message come back -----------------
     log('load stopped; draining');
@@ -432,20 +593,7 @@ async function main() {
       const s = await sims.call('stats');
       return Object.values(s).every((x) => x.running === 0 && !x.restarting);
     }, 60000);
-    const answeredIds = () => new Set(comms.debug().filter((d) => roles.get(d.id) && roles.get(d.id).role === 'answer').map((d) => String(d.value)));
-    const caughtIds = () =>
-      new Set(
-        comms
-          .debug()
-          .filter((d) => roles.get(d.id) && roles.get(d.id).role === 'caught' && d.value && d.value.soak_id !== undefined)
-          .map((d) => String(d.value.soak_id)),
-      );
-    await until(() => {
-      const a = answeredIds();
-      const c = caughtIds();
-      for (const id of sent.keys()) if (!a.has(id) && !c.has(id)) return false;
-      return true;
-    }, 40000);
+    await until(() => unanswered().length === 0, 40000);
     // A few more monitor polls (1 s apart) for the runs that ended last.
     await h.sleep(Math.max(5000, MONITOR_INTERVAL_S * 5000));
 
@@ -453,8 +601,12 @@ async function main() {
     const rssEnd = rssMb(nr.pid);
     const stats = await sims.call('stats');
     const runs = await sims.call('runs');
-    const debug = comms.events.slice(eventsFrom).filter((e) => e.topic === 'debug').map((e) => e.debug);
-    const nrLog = nr.logs().slice(logFrom);
+    const debug = reports.pull().slice(eventsFrom);
+    const nrLog = reports.log();
+
+    // Every run that ended on a NAS since the mark (category-0 line), oldest first.
+    const ended = [];
+    for (const n of NASES) for (const r of runs[n.name]) ended.push({ nas: n.name, ...r });
 
     // Messages: each injected msg answered once or caught once (a caught error of a backup's
     // wait for completion comes after its answer and counts apart).
@@ -466,24 +618,90 @@ async function main() {
     let completions = 0;
     const events = [];
     const caughtCodes = {};
+    // Backup waits: every answer of a backup node with wait for completion that started a run
+    // or found it running is one wait; output 2 must fire once for it (its msg keeps soak_id),
+    // with the run that ended first after the inject; a wait's error (caught) speaks too.
+    const waits = new Map(); // soak_id -> { nas, task, at, done: [payload], errors }
+    const anonymousDone = []; // output 2 msgs without a soak_id
+    const anonymousWaitErrors = {}; // nas -> n
     for (const d of debug) {
       const role = roles.get(d.id);
       if (!role) continue;
-      if (role.role === 'answer') answers.set(String(d.value), (answers.get(String(d.value)) || 0) + 1);
-      else if (role.role === 'done') completions++;
-      else if (role.role === 'event') events.push({ nas: role.nas, msg: d.value });
+      if (role.role === 'answer') {
+        const v = d.value || {};
+        answers.set(String(v.soak_id), (answers.get(String(v.soak_id)) || 0) + 1);
+        if (role.op === 'run' && (v.started === true || v.reason === 'already running')) {
+          const s0 = sent.get(String(v.soak_id));
+          waits.set(String(v.soak_id), { nas: role.nas, task: Number(v.task_id), at: s0 ? s0.at : 0, started: v.started === true, done: [], errors: 0 });
+        }
+      } else if (role.role === 'done') {
+        completions++;
+        const w = d.value && waits.get(String(d.value.soak_id));
+        if (w) w.done.push((d.value && d.value.payload) || {});
+        else anonymousDone.push({ nas: role.nas, payload: (d.value && d.value.payload) || {} });
+      } else if (role.role === 'event') events.push({ nas: role.nas, msg: d.value });
       else if (role.role === 'caught') {
         const m = d.value || {};
         const code = m.error && m.error.code !== undefined ? String(m.error.code) : '(none)';
         caughtCodes[code] = (caughtCodes[code] || 0) + 1;
-        const source = m.error && m.error.source ? m.error.source.id : undefined;
+        const source = m.error && m.error.source ? String(m.error.source.id) : '';
         if (m.soak_id === undefined) {
-          if (source && String(source).endsWith('-monitor')) monitorErrors++;
-          else otherCatches++;
-        } else if (answers.has(String(m.soak_id))) waitErrors++;
-        else catches.set(String(m.soak_id), (catches.get(String(m.soak_id)) || 0) + 1);
+          if (source.endsWith('-monitor')) monitorErrors++;
+          else if (source === `${role.nas}-run`) {
+            // A wait whose msg lost its soak_id (it should not): counted per NAS.
+            waitErrors++;
+            anonymousWaitErrors[role.nas] = (anonymousWaitErrors[role.nas] || 0) + 1;
+          } else otherCatches++;
+        } else if (answers.has(String(m.soak_id))) {
+          waitErrors++;
+          const w = waits.get(String(m.soak_id));
+          if (w) w.errors++;
+        } else catches.set(String(m.soak_id), (catches.get(String(m.soak_id)) || 0) + 1);
       }
     }
+    // The run a wait is for: the first of its task to end after the inject (a wait starts
+    // only when the task is idle and we start it, or runs already). Ends are whole seconds: a
+    // run that ended in the inject's own second may have ended just before it, so then the
+    // next one is right too.
+    const acceptedEnds = (w) => {
+      const ends = ended
+        .filter((r) => r.nas === w.nas && r.task_id === w.task && r.end >= w.at)
+        .map((r) => r.end)
+        .sort((a, b) => a - b);
+      return ends.length && ends[0] === w.at ? ends.slice(0, 2) : ends.slice(0, 1);
+    };
+    let lostWaits = 0;
+    let duplicateWaits = 0;
+    let wrongWaits = 0;
+    const waitProblems = [];
+    const lostByNas = {};
+    for (const [id, w] of waits) {
+      if (w.done.length === 0 && w.errors === 0) {
+        lostByNas[w.nas] = (lostByNas[w.nas] || 0) + 1;
+        waitProblems.push(`wait ${id} (${w.nas} task ${w.task}, injected ${w.at}): no output 2, no error`);
+      }
+      if (w.done.length > 1) {
+        duplicateWaits += w.done.length - 1;
+        waitProblems.push(`wait ${id} (${w.nas} task ${w.task}): output 2 fired ${w.done.length} times`);
+      }
+      const want = acceptedEnds(w);
+      if (w.done.length && want.length && !want.includes(Number(w.done[0].ended_at))) {
+        wrongWaits++;
+        waitProblems.push(
+          `wait ${id} (${w.nas} task ${w.task}, ${w.started ? 'started' : 'already running'} at ${w.at}): output 2 told the run ended ${w.done[0].ended_at}, not the one ended ${want.join(' or ')}`,
+        );
+      }
+    }
+    // Anonymous output 2 msgs or wait errors can only make up for lost waits of their NAS.
+    for (const [nas, n] of Object.entries(lostByNas)) {
+      const spoken = anonymousDone.filter((a) => a.nas === nas).length + (anonymousWaitErrors[nas] || 0);
+      lostWaits += Math.max(0, n - spoken);
+    }
+    const waitsStarted = waits.size;
+    // Health: one unreachable and one reachable per outage (each NAS has one monitor).
+    const healthEvents = (topic) => events.filter((e) => e.msg && e.msg.topic === topic).length;
+    const unreachableEvents = healthEvents('unreachable');
+    const reachableEvents = healthEvents('reachable');
     let lostMessages = 0;
     let doubledMessages = 0;
     for (const id of sent.keys()) {
@@ -499,8 +717,6 @@ async function main() {
     const unhandled = (nrLog.match(/Unhandled|unhandledRejection|uncaught/gi) || []).length;
 
     // Runs: every run that ended on a NAS (category-0 line) -> exactly one finished/failed event.
-    const ended = [];
-    for (const n of NASES) for (const r of runs[n.name]) ended.push({ nas: n.name, ...r });
     const endEvents = events.filter((e) => e.msg && (e.msg.topic === 'finished' || e.msg.topic === 'failed'));
     const reported = new Map(); // run index -> times
     let unmatchedEvents = 0;
@@ -509,13 +725,14 @@ async function main() {
     for (const e of endEvents) {
       const p = e.msg.payload || {};
       const exec = p.log && p.log.task_execution_id !== undefined ? Number(p.log.task_execution_id) : undefined;
-      // By (task, run start); two runs can start in one second (a cancel and a new start):
-      // the result line's execution id, where the event has one, tells them apart.
+      // By (task, run end: DSM's last_execution_time, docs/protocol.md §7); two runs can end in
+      // one second (a cancel and a run ending): the result line's execution id, where the event
+      // has one, tells them apart.
       const sameTask = (r) => r.nas === e.nas && r.task_id === Number(p.task_id);
-      const sameStart = (r) => p.started_at !== undefined && r.start === Number(p.started_at);
-      let idx = exec !== undefined ? ended.findIndex((r) => sameTask(r) && r.execution_id === exec && (p.started_at === undefined || sameStart(r))) : -1;
-      if (idx < 0) idx = ended.findIndex((r, i) => sameTask(r) && sameStart(r) && !reported.has(i));
-      if (idx < 0) idx = ended.findIndex((r) => sameTask(r) && sameStart(r));
+      const sameEnd = (r) => p.ended_at !== undefined && r.end === Number(p.ended_at);
+      let idx = exec !== undefined ? ended.findIndex((r) => sameTask(r) && r.execution_id === exec && (p.ended_at === undefined || sameEnd(r))) : -1;
+      if (idx < 0) idx = ended.findIndex((r, i) => sameTask(r) && sameEnd(r) && !reported.has(i));
+      if (idx < 0) idx = ended.findIndex((r) => sameTask(r) && sameEnd(r));
       if (idx < 0) {
         unmatchedEvents++;
         continue;
@@ -532,7 +749,9 @@ async function main() {
       const s = stats[n.name];
       return { name: n.name, logins: s.logins, failedLogins: s.failedLogins, kills: s.kills, restarts: s.restarts, sessionsKilled: s.sessionKills, requests: s.requests, runs: runs[n.name].length };
     });
-    const loginsOk = perNas.every((p) => p.logins <= p.kills + p.restarts + 1 && p.failedLogins === 0);
+    // Each Node-RED process logs in once of its own.
+    const nrStarts = nodeRedRestarts.length;
+    const loginsOk = perNas.every((p) => p.logins <= p.kills + p.restarts + nrStarts + 1 && p.failedLogins === 0);
 
     const figures = {
       messages_sent: sent.size,
@@ -549,6 +768,14 @@ async function main() {
       unhandled_rejections: unhandled,
       rss_start_mb: rssStart,
       rss_end_mb: rssEnd,
+      node_red_restarts: nodeRedRestarts.length,
+      outages,
+      unreachable_events: unreachableEvents,
+      reachable_events: reachableEvents,
+      waits_started: waitsStarted,
+      lost_waits: lostWaits,
+      duplicate_waits: duplicateWaits,
+      wrong_waits: wrongWaits,
     };
 
     const failures = [];
@@ -560,9 +787,17 @@ async function main() {
     if (lostRuns.length) failures.push(`${lostRuns.length} runs ended without a finished/failed event`);
     if (duplicateEvents) failures.push(`${duplicateEvents} finished/failed events were duplicates or matched no run`);
     if (wrongResult) failures.push(`${wrongResult} events told a wrong result`);
-    if (!loginsOk) failures.push('more logins than session kills + restarts + 1 on a NAS (or a refused login)');
+    if (!loginsOk) failures.push('more logins than session kills + NAS restarts + Node-RED restarts + 1 on a NAS (or a refused login)');
     if (unhandled) failures.push(`${unhandled} unhandled rejections / uncaught exceptions in the Node-RED log`);
     if (nr.exited()) failures.push('Node-RED exited during the soak');
+    if (nodeRedRestarts.length === 0) failures.push('Node-RED was never restarted');
+    if (outages === 0) failures.push('no NAS outage happened');
+    if (unreachableEvents !== outages) failures.push(`${unreachableEvents} unreachable events for ${outages} outages`);
+    if (reachableEvents !== outages) failures.push(`${reachableEvents} reachable events for ${outages} outages`);
+    if (lostWaits) failures.push(`${lostWaits} backup waits never fired output 2 nor failed`);
+    if (duplicateWaits) failures.push(`${duplicateWaits} backup waits fired output 2 more than once`);
+    if (wrongWaits) failures.push(`${wrongWaits} backup waits reported another run than the one they waited for`);
+    if (waitsStarted === 0) failures.push('no backup wait was started');
 
     // ---- report ----------------------------------------------------------------------------
     const out = [];
@@ -572,16 +807,19 @@ async function main() {
     out.push(`  errors: caught by Catch nodes ${errorsCaught} (messages ${caughtInjected}, monitor polls ${monitorErrors}, waits for completion ${waitErrors}, other ${otherCatches}); uncaught ${errorLines.length}`);
     out.push(`  caught codes: ${Object.entries(caughtCodes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
     out.push(`  runs ended on the NASes: ${ended.length} (${perNas.map((p) => `${p.name} ${p.runs}`).join(', ')}); finished/failed events ${endEvents.length}; lost ${lostRuns.length}; duplicate ${duplicateEvents} (matching no run ${unmatchedEvents}); wrong result ${wrongResult}; backup waits completed ${completions}`);
-    for (const p of perNas) out.push(`  ${p.name}: logins ${p.logins} (<= kills ${p.kills} + restarts ${p.restarts} + 1: ${p.logins <= p.kills + p.restarts + 1 ? 'yes' : 'NO'}), refused logins ${p.failedLogins}, requests ${p.requests}`);
+    for (const p of perNas) out.push(`  ${p.name}: logins ${p.logins} (<= kills ${p.kills} + restarts ${p.restarts} + Node-RED restarts ${nrStarts} + 1: ${p.logins <= p.kills + p.restarts + nrStarts + 1 ? 'yes' : 'NO'}), refused logins ${p.failedLogins}, requests ${p.requests}`);
+    out.push(`  Node-RED restarts: ${nodeRedRestarts.length} (${nodeRedRestarts.filter((r) => r.waited_run).length} with a backup wait pending across them); NAS outages ${outages} (proxy ${faultCounts.outage || 0}, reboots ${faultCounts.restart || 0}): unreachable events ${unreachableEvents}, reachable events ${reachableEvents}`);
+    out.push(`  backup waits: ${waitsStarted}, output 2 ${completions} (without soak_id ${anonymousDone.length}), wait errors ${waitErrors}; lost ${lostWaits}; fired twice ${duplicateWaits}; another run ${wrongWaits}`);
+    for (const p of waitProblems.slice(0, 5)) out.push(`  ${p}`);
     out.push(`  unhandled rejections / uncaught exceptions: ${unhandled}`);
     out.push(`  RSS of Node-RED: start ${rssStart} MB, end ${rssEnd} MB`);
     for (const l of errorLines.slice(0, 5)) out.push(`  uncaught: ${l.slice(0, 300)}`);
-    for (const r of lostRuns.slice(0, 5)) out.push(`  lost: ${r.nas} task ${r.task_id} run ${r.execution_id} started ${r.start} ended ${r.end}: ${r.description}`);
+    for (const r of lostRuns.slice(0, 5)) out.push(`  lost: ${r.nas} task ${r.task_id} run ${r.execution_id} ended ${r.end}: ${r.description}`);
     out.push(failures.length ? `  FAILED: ${failures.join('; ')}` : '  all invariants hold');
     console.log(out.join('\n'));
     if (opts.json) console.log(JSON.stringify(figures));
     if (process.env.ABM365_SOAK_DEBUG) {
-      fs.writeFileSync(process.env.ABM365_SOAK_DEBUG, JSON.stringify({ figures, failures, ended, endEvents, log: nrLog }, null, 1));
+      fs.writeFileSync(process.env.ABM365_SOAK_DEBUG, JSON.stringify({ figures, failures, ended, endEvents, waits: [...waits], nodeRedRestarts, reports: debug, log: nrLog }, null, 1));
     }
     return opts.check && failures.length ? 1 : 0;
   } finally {

@@ -21,15 +21,15 @@ function runKey(taskId, exec) {
   return `${Number(taskId)}:${Number(exec)}`;
 }
 
-/** list_tasks' event_log holds each ended run's start (last_execution_time): keep them all (it is capped at 50). */
+/** list_tasks' event_log holds each ended run's end (last_execution_time, docs/protocol.md §7): keep them all (it is capped at 50). */
 function scanEventLog(nas) {
   for (const e of nas.sim.abm.eventLog) {
     const key = runKey(e.task_id, e.task_execution_id);
-    if (!nas.runs.has(key)) nas.runs.set(key, { start: Number(e.last_execution_time), end: Number(e.timestamp) });
+    if (!nas.runs.has(key)) nas.runs.set(key, { end: Number(e.last_execution_time) });
   }
 }
 
-/** Runs ended since the mark: the general log's category-0 lines, with their start from event_log. */
+/** Runs ended since the mark: the general log's category-0 lines, with their end from event_log. */
 function endedRuns(nas) {
   scanEventLog(nas);
   const log = nas.sim.abm.generalLog; // newest first, only ever grows at the front
@@ -41,8 +41,7 @@ function endedRuns(nas) {
     out.push({
       task_id: Number(line.task_id),
       execution_id: Number(line.task_execution_id),
-      start: known ? known.start : null,
-      end: Number(line.timestamp),
+      end: known ? known.end : Number(line.timestamp),
       description: String(line.description),
       log_type: Number(line.log_type),
     });
