@@ -82,6 +82,8 @@ const init = function (RED: NodeAPI): void {
     let unsubscribe: (() => void) | undefined;
     let checkTimer: NodeJS.Timeout | undefined;
     const holds = new Set<() => void>();
+    let warnedNoEcho = false;
+    let startError = '';
 
     let interval: number;
     let fastInterval: number;
@@ -126,16 +128,13 @@ const init = function (RED: NodeAPI): void {
     const showStatus = (): void => {
       if (!bridge || flow.closed) return;
       if (bridge.isRemoved) {
-        status.show({ fill: 'grey', shape: 'ring', text: 'removed from Home Assistant' });
+        status.show({ fill: 'grey', shape: 'ring', text: flow.statusText('removed') });
         return;
       }
       const n = bridge.taskCount;
       const online = bridge.online;
-      status.show({
-        fill: online ? 'green' : 'red',
-        shape: online ? 'dot' : 'ring',
-        text: `${n} task${n === 1 ? '' : 's'} published, NAS ${online ? 'online' : 'offline'} · ${clock()}`,
-      });
+      const key = `${online ? 'online' : 'offline'}${n === 1 ? 'One' : ''}`;
+      status.show({ fill: online ? 'green' : 'red', shape: online ? 'dot' : 'ring', text: flow.statusText(key, { count: n, time: clock() }) });
     };
 
     // Delivery: a full publish when an echo differed or a state stayed unconfirmed.
@@ -152,6 +151,12 @@ const init = function (RED: NodeAPI): void {
           const why = bridge.due(Date.now());
           if (why !== null) send(bridge.fullPublish(why, Date.now()));
           else scheduleCheck();
+          if (bridge.delivery.unconfirmedRounds === 2 && !warnedNoEcho) {
+            warnedNoEcho = true;
+            node.warn(
+              `nothing came back through an mqtt in on ${baseTopic}/task/+/+: wire one into this node (MQTT v5: "No local" and "Retain as published" off), else everything is published again every minute`,
+            );
+          }
         },
         Math.max(0, next - Date.now()) + 5,
       );
@@ -197,8 +202,10 @@ const init = function (RED: NodeAPI): void {
             try {
               ids = [Number(findTask(s.tasks, selection as string).task_id)];
             } catch (err) {
-              status.error(asNodeError(err), false);
-              node.error(asNodeError(err));
+              const e = asNodeError(err);
+              status.error(e, false);
+              if (e.message !== startError) node.error(e, { topic: 'error', payload: { message: e.message } });
+              startError = e.message;
               return;
             }
             bridge = makeBridge(ids);
@@ -211,7 +218,15 @@ const init = function (RED: NodeAPI): void {
           showStatus();
         },
         onError: (err: Error) => {
-          if (flow.closed || !bridge) return;
+          if (flow.closed) return;
+          if (!bridge) {
+            // The task is named by name and not found yet: report each distinct failure once.
+            const e = asNodeError(err);
+            status.error(e, false);
+            if (e.message !== startError) node.error(e, { topic: 'error', payload: { message: e.message } });
+            startError = e.message;
+            return;
+          }
           const r = bridge.onPollError(err as { code?: unknown; message: string }, Date.now());
           remember(bridge.runMemory);
           send(r.messages);
@@ -311,7 +326,7 @@ const init = function (RED: NodeAPI): void {
     };
 
     if (nas) {
-      status.show({ fill: 'grey', shape: 'ring', text: 'waiting for first poll' });
+      status.show({ fill: 'grey', shape: 'ring', text: flow.statusText('waiting') });
       start().catch((err: unknown) => {
         const e = asNodeError(err);
         status.error(e, false);

@@ -232,6 +232,9 @@ describe('ha: delivery confirmation', function () {
     d.sent('s/1', 'A', CONFIRM_WITHIN_MS); // the full publish, also lost
     assert.equal(d.due(CONFIRM_WITHIN_MS + 40_000), null, 'not twice within a minute');
     assert.equal(d.due(CONFIRM_WITHIN_MS + UNCONFIRMED_EVERY_MS), 'unconfirmed');
+    assert.equal(d.unconfirmedRounds, 1, 'counted: the node warns when nothing ever comes back');
+    d.echo('s/1', 'A', false, CONFIRM_WITHIN_MS + UNCONFIRMED_EVERY_MS);
+    assert.equal(d.unconfirmedRounds, 0);
   });
 
   it('the bridge: echoes of its states through the mqtt in confirm its full publish', function () {

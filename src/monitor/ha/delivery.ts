@@ -35,6 +35,8 @@ export class Delivery {
   private lastUnconfirmedPublish = -Infinity;
   private lastDiffersPublish = -Infinity;
   private differsAt: number | undefined;
+  /** Full publishes for unconfirmed states since the last confirmation (the mqtt in may be missing). */
+  private rounds = 0;
 
   /** Records a retained state publish. */
   sent(topic: string, payload: string, at: number): void {
@@ -61,6 +63,11 @@ export class Delivery {
     return this.held.has(topic);
   }
 
+  /** Full publishes made because nothing came back, since the last confirmation. */
+  get unconfirmedRounds(): number {
+    return this.rounds;
+  }
+
   /** Topics published and not yet confirmed. */
   get unconfirmed(): number {
     return this.pending.size;
@@ -76,6 +83,7 @@ export class Delivery {
         p.payloads.splice(0, i + 1);
         if (p.payloads.length === 0) this.pending.delete(topic);
         else p.since = at;
+        this.rounds = 0;
         return 'confirmed';
       }
     }
@@ -107,7 +115,10 @@ export class Delivery {
 
   /** A full publish went out; `why` is what asked for it ('differs', 'unconfirmed', or anything else). */
   fullPublished(at: number, why: string): void {
-    if (why === 'unconfirmed') this.lastUnconfirmedPublish = at;
+    if (why === 'unconfirmed') {
+      this.lastUnconfirmedPublish = at;
+      this.rounds += 1;
+    }
     if (why === 'differs') this.lastDiffersPublish = at;
     this.differsAt = undefined;
   }
