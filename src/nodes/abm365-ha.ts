@@ -4,7 +4,7 @@
 // config node's memory file for restarts), and leaves every decision to src/monitor/ha.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeMessageInFlow } from 'node-red';
 import { cancelBackupRun, findTask, isRunning, startBackup } from '../abm';
 import { DsmError, invalid } from '../dsm/errors';
 import { DEFAULT_STALE_HOURS, fileStore, memoryStore, userDirOf } from '../monitor';
@@ -117,11 +117,10 @@ const init = function (RED: NodeAPI): void {
       store?.setMemory(node.id, m);
     };
 
-    const send = (messages: MqttMessage[], input?: NodeMessage): void => {
-      if (messages.length === 0 || flow.closed) return;
-      // Each MQTT message is its own msg; the first reuses the incoming one's other keys.
-      const out = messages.map((m, i) => (i === 0 && input ? { ...input, ...m } : { ...m }));
-      node.send([out]);
+    /** Each MQTT message as its own msg on the one output, in order; then the next delivery check. */
+    const send = (messages: MqttMessage[]): void => {
+      if (flow.closed) return;
+      if (messages.length > 0) node.send([messages.map((m) => ({ ...m }))]);
       scheduleCheck();
     };
 
