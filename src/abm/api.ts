@@ -1,4 +1,4 @@
-// Typed calls of SYNO.ActiveBackupOffice365 (protocol.md §6). The DSM client picks the version
+// Typed calls of SYNO.ActiveBackupOffice365 (docs/protocol.md §6). The DSM client picks the version
 // and path; every call goes as the client's default (GET), booleans as 'true'/'false' and
 // task_info as a JSON string, as the reference client sends them.
 

@@ -72,7 +72,7 @@ export function logLevel(logType: unknown): LogLevel {
 }
 
 /**
- * service_type codes (protocol.md §7, inferred from matching storage figures): 6, 7 and 8 are
+ * service_type codes (docs/protocol.md §7, inferred from matching storage figures): 6, 7 and 8 are
  * group mail, group calendar and My Site in an order that is not confirmed.
  */
 const SERVICE_TYPES: Readonly<Record<number, string>> = {

@@ -1,4 +1,4 @@
-// Finding a task by id or name, as every task-selecting node does (product.md "Selecting a task").
+// Finding a task by id or name, as every task-selecting node does (README.md, "The nodes").
 
 import { DsmError, invalid } from '../dsm/errors';
 import type { DsmCaller } from '../dsm/types';

@@ -110,7 +110,7 @@ const EMPTY_SCHEDULE: Schedule = {
   week_day: '0,1,2,3,4,5,6',
 };
 
-/** A copy of task_info with the schedule applied (protocol.md §6). */
+/** A copy of task_info with the schedule applied (docs/protocol.md §6). */
 export function applySchedule(taskInfo: TaskInfo, req: ScheduleRequest): TaskInfo {
   switch (req.policy) {
     case 'continuous':

@@ -51,7 +51,7 @@ describe('abm decode: codes', () => {
     assert.equal(logLevel('x'), 'unknown');
   });
 
-  it('serviceName maps every service_type of protocol.md §7', () => {
+  it('serviceName maps every service_type of docs/protocol.md §7', () => {
     const expected: Record<number, string> = {
       0: 'drive',
       1: 'mail',

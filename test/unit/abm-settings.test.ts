@@ -110,7 +110,7 @@ describe('abm settings: validateSchedule', () => {
 });
 
 describe('abm settings: applySchedule on the seed task_info', () => {
-  it('scheduled sets policy, flag and schedule fields per protocol.md §6, nothing else', () => {
+  it('scheduled sets policy, flag and schedule fields per docs/protocol.md §6, nothing else', () => {
     const before = frozen(seedTaskInfo());
     const after = applySchedule(before, validateSchedule(SCHEDULED));
     assert.equal(after.backup_policy, 1);
