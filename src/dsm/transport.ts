@@ -68,9 +68,11 @@ function isFingerprintMismatch(e: unknown): e is FingerprintMismatchError {
   return e instanceof FingerprintMismatchError;
 }
 
-/** Node's name-mismatch error carries the certificate it saw. */
-function isNameMismatch(e: unknown): e is { cert?: { subjectaltname?: unknown; subject?: unknown } } {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ERR_TLS_CERT_ALTNAME_INVALID';
+/** Node's name-mismatch error, which carries the certificate it saw (axios' wrapper has the code only). */
+function isNameMismatch(e: unknown): e is { cert: { subjectaltname?: unknown; subject?: unknown } } {
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, cert } = e as { code?: unknown; cert?: unknown };
+  return code === 'ERR_TLS_CERT_ALTNAME_INVALID' && typeof cert === 'object' && cert !== null;
 }
 
 /** A body that is not what an HTTP answer should be (coded as axios codes it). */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { NextFunction, Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
 import type { RecordedRequest } from '../../src/simulator';
+import { findSecrets } from '../support/secret-scan';
 import nasInit from '../../src/nodes/abm365-nas';
 import queryInit from '../../src/nodes/abm365-query';
 import {
@@ -183,6 +184,52 @@ describe('abm365-nas config node', function () {
     assert.notEqual(refused.status, 200);
     assert.equal((refused.body as { ok: boolean }).ok, false);
     assert.ok(!refused.text.includes('not-it'));
+  });
+
+  it('over HTTP no byte the NAS received holds the password or the device token: Pair, Test connection, task picker, a running flow', async () => {
+    await helper.load([nasInit], nasFlow(sim()), {});
+    const values = dialogValues(sim(), { username: 'tfa', password: 'second-pw' });
+    const paired = await helper.request().post('/abm365-nas/pair').send({ ...values, otp: '123456' });
+    const token = (paired.body as { deviceToken?: string }).deviceToken ?? '';
+    assert.ok(token.length > 8, paired.text);
+    const tested = await helper.request().post('/abm365-nas/test').send({ ...values, deviceToken: token });
+    assert.equal((tested.body as { ok: boolean }).ok, true, tested.text);
+    const tasks = await helper.request().post('/abm365-nas/tasks').send({ ...values, deviceToken: token });
+    assert.equal(tasks.status, 200, tasks.text);
+    await helper.unload();
+    await query.deploy({}, { credentials: { [NAS_ID]: { username: 'tfa', password: 'second-pw', deviceToken: token } } });
+    await query.run({});
+
+    const logins = sim().loginRequests();
+    assert.equal(logins.length, 4, 'pair, test, tasks, flow');
+    assert.ok(logins.every((r) => r.encrypted === true && r.success === true));
+    assert.deepEqual(
+      logins.slice(1).map((r) => loginFields(r).device_id),
+      [token, token, token],
+      'the token reached the NAS, encrypted',
+    );
+    assert.deepEqual(findSecrets(sim().received(), ['second-pw', token]), []);
+  });
+
+  it('a host name that does not resolve: ENOTFOUND to Catch and in Test connection, saying to use the IP address', async () => {
+    await query.deploy({}, { nas: { host: 'nas.invalid' } });
+    const error = await query.fail({});
+    assert.equal(error.code, 'ENOTFOUND');
+    assert.match(error.message, /does not resolve/);
+    const res = await helper.request().post('/abm365-nas/test').send(dialogValues(sim(), { host: 'nas.invalid' }));
+    const body = res.body as { ok: boolean; message: string };
+    assert.equal(body.ok, false);
+    assert.match(body.message, /nas\.invalid:\d+: the host name does not resolve.*IP address/);
+  });
+
+  it('bad settings: the dialog\'s words, before any request', async () => {
+    await helper.load([nasInit], nasFlow(sim()), {});
+    const bad = await helper.request().post('/abm365-nas/test').send(dialogValues(sim(), { port: 'abc' }));
+    assert.deepEqual(bad.body, { ok: false, message: 'Port must be a whole number from 1 to 65535 (DSM: 5001 for HTTPS, 5000 for HTTP).' });
+    const tasks = await helper.request().post('/abm365-nas/tasks').send(dialogValues(sim(), { maxConcurrent: '65' }));
+    assert.equal(tasks.status, 400);
+    assert.match((tasks.body as { message: string }).message, /^Max\. parallel must be a whole number of requests from 1 to 64/);
+    assert.equal(sim().requests.length, 0);
   });
 
   it('never returns secrets: the editor sees only has_password / has_deviceToken', async () => {

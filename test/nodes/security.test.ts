@@ -2,7 +2,9 @@
 // - nothing on a msg can switch on the removal of backed-up data;
 // - values from messages reach the NAS as single encoded parameters, never as extra ones;
 // - TLS: "verify" refuses the simulator's self-signed certificate and points to the
-//   fingerprint option; a wrong fingerprint sends no byte of any request.
+//   fingerprint option; a wrong fingerprint sends no byte of any request;
+// - over plain HTTP the login is encrypted: the password never shows on the wire; over HTTPS
+//   it is one form POST inside TLS.
 import assert from 'node:assert/strict';
 import nasInit from '../../src/nodes/abm365-nas';
 import queryInit from '../../src/nodes/abm365-query';
@@ -22,7 +24,9 @@ import {
   type NodeInit,
   type Simulator,
   caughtError,
+  PASSWORD,
 } from '../support/node-helper';
+import { findSecrets } from '../support/secret-scan';
 
 type Msg = Record<string, unknown>;
 
@@ -221,6 +225,36 @@ describe('security: flow nodes on the wire', function () {
   });
 });
 
+describe('security: the password over plain HTTP', function () {
+  this.timeout(30000);
+  let sim: Simulator;
+
+  before(async () => {
+    sim = await startSimulator({});
+  });
+  after(async () => {
+    await sim.stop();
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it('a running flow logs in encrypted, also after the NAS dropped its session: the password never shows on the wire', async () => {
+    sim.resetRecording();
+    await helper.load([nasInit, queryInit], [...nasFlow(sim), flowNode('q', 'abm365-query', { operation: 'tasks' }), helperNode('out')], nasCredentials());
+    for (let i = 0; i < 2; i++) {
+      const out = nextMessage(helper.getNode('out'));
+      helper.getNode('q').receive({ payload: i });
+      await out;
+      sim.faults.killSessions();
+    }
+    const logins = sim.loginRequests();
+    assert.equal(logins.length, 2);
+    assert.ok(logins.every((r) => r.encrypted === true && r.success === true));
+    assert.deepEqual(findSecrets(sim.received(), [PASSWORD]), []);
+  });
+});
+
 describe('security: TLS of the config node', function () {
   this.timeout(30000);
   let sim: Simulator;
@@ -247,11 +281,12 @@ describe('security: TLS of the config node', function () {
     return { error: caughtError(msg), msg };
   }
 
-  it('verify refuses the self-signed certificate and points to the fingerprint option', async () => {
+  it('verify refuses the self-signed certificate and points to the fingerprint option, in the dialog\'s words', async () => {
     sim.resetRecording();
     const { error } = await failWith({ tlsMode: 'verify', fingerprint: '' });
     assert.equal(error.code, 'ECERT');
-    assert.match(error.message, /fingerprint/i, error.message);
+    assert.match(error.message, /not trusted: self-signed/, error.message);
+    assert.match(error.message, /"TLS check" to "Pin the certificate's SHA-256 fingerprint"/, error.message);
     assert.equal(sim.requests.length, 0, 'no request got through');
     assert.equal(sim.bytesReceived, 0, 'not one byte of a request was sent');
     const q = helper.getNode('q');
@@ -281,6 +316,25 @@ describe('security: TLS of the config node', function () {
     helper.getNode('q').receive({ payload: 1 });
     await out;
     assert.ok(sim.bytesReceived > 0);
+  });
+
+  it('over HTTPS the login is one form POST inside TLS', async () => {
+    sim.resetRecording();
+    await helper.load(
+      [nasInit, queryInit],
+      [...nasFlow(sim, { tlsMode: 'fingerprint', fingerprint: sim.fingerprint256 }), flowNode('q', 'abm365-query', { operation: 'tasks' }), helperNode('out')],
+      nasCredentials(),
+    );
+    const out = nextMessage(helper.getNode('out'));
+    helper.getNode('q').receive({ payload: 1 });
+    await out;
+    assert.equal(sim.callsTo('getinfo').length, 0, 'no key asked for');
+    const logins = sim.loginRequests();
+    assert.equal(logins.length, 1);
+    assert.equal(logins[0].httpMethod, 'POST');
+    assert.equal(logins[0].rawQuery, '');
+    assert.equal(logins[0].encrypted, false);
+    assert.equal(logins[0].body.passwd, PASSWORD);
   });
 
   it('plain HTTP to the HTTPS port fails clearly and sends no password', async () => {

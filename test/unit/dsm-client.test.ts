@@ -8,6 +8,7 @@ import { DsmError, type DsmErrorCode } from '../../src/dsm/errors';
 import type { ConnectionState, DsmClientOptions } from '../../src/dsm/types';
 import { Simulator, type RecordedRequest, type SimulatorOptions } from '../../src/simulator';
 import { ABM_REQUIRED_API } from '../../src/abm/connection';
+import { findSecrets } from '../support/secret-scan';
 
 const ABM = ABM_REQUIRED_API.name;
 const WEIRD_PW = 'p a+s#s&w%o=rd-ü€';
@@ -305,6 +306,51 @@ for (const protocol of ['http', 'https'] as const) {
       const again = await rejects(wrongDevice.call(ABM, 'list_tasks'), 403);
       assert.match(again.message, /pair the device again/);
     });
+
+    if (protocol === 'http') {
+      it('over HTTP no byte the NAS received holds the password or the device token, in any form: pairing, login, token login', async () => {
+        const c = client({ username: 'twofa', password: TWOFA_PW });
+        const token = await c.pair('123456');
+        seenSecrets.add(token);
+        await c.call(ABM, 'list_tasks');
+        const later = client({ username: 'twofa', password: TWOFA_PW, deviceToken: token });
+        await later.call(ABM, 'list_tasks');
+        const logins = sim.loginRequests();
+        assert.equal(logins.length, 2);
+        assert.ok(logins.every((r) => r.encrypted === true && r.success === true));
+        assert.equal(loginFields(logins[1]).device_id, token, 'the token did reach the NAS, encrypted');
+        assert.deepEqual(findSecrets(sim.received(), [TWOFA_PW, token]), []);
+      });
+
+      it('a NAS without SYNO.API.Encryption gets the plain form login and one warning per client', async () => {
+        const plain = await startSim({ encryption: false });
+        const lines: string[] = [];
+        const c = client({ log: (level, text) => lines.push(`${level}: ${text}`) }, plain);
+        await c.call(ABM, 'get_worker_count');
+        plain.faults.killSessions();
+        await c.call(ABM, 'get_worker_count');
+        seenText.push(...lines);
+        const logins = plain.loginRequests();
+        assert.equal(logins.length, 2);
+        assert.ok(logins.every((r) => r.encrypted === false && r.body.passwd === ADMIN_PW));
+        assert.equal(plain.callsTo('getinfo').length, 0);
+        const warnings = lines.filter((l) => l.startsWith('warn: ') && l.includes('SYNO.API.Encryption'));
+        assert.equal(warnings.length, 1, lines.join('\n'));
+        assert.match(warnings[0], /password goes over plain HTTP readable.*Use HTTPS/);
+        // The scan above would have seen it: here the password is on the wire.
+        assert.notDeepEqual(findSecrets(plain.received(), [ADMIN_PW]), []);
+      });
+
+      it('a host name that does not resolve is ENOTFOUND, pointing at the IP address (not "connection refused")', async () => {
+        const c = client({ host: 'nas.invalid' });
+        const e = await rejects(c.call(ABM, 'list_tasks'), 'ENOTFOUND');
+        assert.match(e.message, /cannot find nas\.invalid:\d+: the host name does not resolve/);
+        assert.match(e.message, /IP address/);
+        assert.equal(c.state, 'error');
+        const t = await c.testConnection();
+        assert.equal(t.code, 'ENOTFOUND');
+      });
+    }
 
     it('ENOABM when the package is missing, without a request to it', async () => {
       const noAbm = await startSim({ abmInstalled: false });

@@ -2,6 +2,10 @@
 // fingerprint (right, in every accepted shape, and wrong), insecure, and protocol mix-ups.
 
 import { strict as assert } from 'assert';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { DsmClient } from '../../src/dsm/client';
 import { DsmError, type DsmErrorCode } from '../../src/dsm/errors';
 import type { DsmClientOptions } from '../../src/dsm/types';
@@ -69,10 +73,11 @@ describe('dsm client TLS modes against the self-signed simulator', function () {
     await plain.stop();
   });
 
-  it('verify: the self-signed certificate gives ECERT pointing to the fingerprint option, and nothing is sent', async () => {
+  it('verify: the self-signed certificate gives ECERT pointing to the dialog\'s pin option, and nothing is sent', async () => {
     const e = await rejects(client({ tlsMode: 'verify' }).call(ABM, 'list_tasks'), 'ECERT');
-    assert.match(e.message, /not trusted/);
-    assert.match(e.message, /fingerprint/);
+    assert.match(e.message, /is not trusted: self-signed/);
+    assert.match(e.message, /set "TLS check" to "Pin the certificate's SHA-256 fingerprint"/);
+    assert.doesNotMatch(e.message, /issued for other names/);
     assert.equal(sim.requests.length, 0);
     assert.equal(sim.bytesReceived, 0);
   });
@@ -131,6 +136,68 @@ describe('dsm client TLS modes against the self-signed simulator', function () {
   it('no password in any message', () => {
     assert.ok(seenText.length > 5);
     for (const t of seenText) assert.ok(!t.includes(PASSWORD), t);
+  });
+});
+
+/** What a DsmClient in a fresh process (which reads NODE_EXTRA_CA_CERTS at start) got from each target. */
+function verifyInChild(caFile: string, targets: Array<{ host: string; port: number }>): Promise<Array<{ ok: boolean; code?: unknown; message: string }>> {
+  const script = `
+    const { DsmClient } = require(${JSON.stringify(path.resolve(__dirname, '../../src/dsm/client'))});
+    const { ABM_REQUIRED_API } = require(${JSON.stringify(path.resolve(__dirname, '../../src/abm/connection'))});
+    (async () => {
+      const out = [];
+      for (const t of ${JSON.stringify(targets)}) {
+        const c = new DsmClient({ host: t.host, port: t.port, protocol: 'https', tlsMode: 'verify', timeoutMs: 5000, maxConcurrent: 1,
+          username: 'admin', password: ${JSON.stringify(PASSWORD)}, deviceName: 'tls-child', requiredApi: ABM_REQUIRED_API });
+        out.push(await c.testConnection());
+        await c.close();
+      }
+      process.stdout.write(JSON.stringify(out));
+    })();`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--require', 'tsx/cjs', '-e', script],
+      { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile }, timeout: 15000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`child failed: ${err.message} ${stderr}`));
+        else resolve(JSON.parse(stdout) as Array<{ ok: boolean; code?: unknown; message: string }>);
+      },
+    );
+  });
+}
+
+describe('dsm client: a trusted certificate reached by a name it does not carry', function () {
+  this.timeout(30000);
+
+  it('ECERT says the certificate is valid but issued for other names, lists them, and says to connect by one', async () => {
+    // Both certificates name localhost and 127.0.0.1; the second NAS listens on 127.0.0.2.
+    const named = await Simulator.start({ https: true, password: PASSWORD, quiet: true });
+    const other = await Simulator.start({ https: true, host: '127.0.0.2', password: PASSWORD, quiet: true });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-ca-'));
+    try {
+      const caFile = path.join(dir, 'ca.pem');
+      fs.writeFileSync(caFile, `${named.certPem ?? ''}\n${other.certPem ?? ''}`);
+      const [byName, byOtherAddress] = await verifyInChild(caFile, [
+        { host: '127.0.0.1', port: named.port },
+        { host: '127.0.0.2', port: other.port },
+      ]);
+      seenText.push(byName.message, byOtherAddress.message);
+      // The CA file works: reached by a name on its certificate, the NAS is trusted.
+      assert.equal(byName.ok, true, byName.message);
+      assert.equal(byOtherAddress.ok, false);
+      assert.equal(byOtherAddress.code, 'ECERT');
+      const names = /certificate of 127\.0\.0\.2:\d+ is valid but issued for other names \(([^)]*)\)/.exec(byOtherAddress.message);
+      assert.ok(names, byOtherAddress.message);
+      assert.deepEqual(names[1].split(', ').sort(), ['127.0.0.1', 'localhost']);
+      assert.match(byOtherAddress.message, /Connect by a name on the certificate: enter it as "Host"/);
+      assert.doesNotMatch(byOtherAddress.message, /not trusted|Pin the certificate/);
+      assert.equal(other.requests.length, 0, 'nothing was sent to the NAS');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await named.stop();
+      await other.stop();
+    }
   });
 });
 
