@@ -5,10 +5,9 @@ import type { DsmCaller } from '../dsm/types';
 import { cancelBackup, deleteTask, listTasks, runBackup } from './api';
 import { decodeNumber, isRunning } from './decode';
 import { findTask, resolveTask, validateTaskRef } from './lookup';
-import type { CancelActionResult, RemoveTaskResult, RunActionResult, TaskEntry } from './types';
+import type { CancelActionResult, RemoveTaskResult, RunActionResult, TaskEntry, TaskRef, TaskSelection } from './types';
 
 /** Every task. A task literally named "all" is selected by its id. */
-export type TaskSelection = number | string | 'all';
 
 async function selectTasks(c: DsmCaller, ref: TaskSelection): Promise<TaskEntry[]> {
   if (ref !== 'all') validateTaskRef(ref);
@@ -36,7 +35,7 @@ async function cancelOne(c: DsmCaller, task: TaskEntry): Promise<CancelActionRes
 
 /** Starts a backup of one task, or of every task ('all', one after another: an array). */
 export function startBackup(c: DsmCaller, ref: 'all'): Promise<RunActionResult[]>;
-export function startBackup(c: DsmCaller, ref: number | string): Promise<RunActionResult>;
+export function startBackup(c: DsmCaller, ref: TaskRef): Promise<RunActionResult>;
 export function startBackup(c: DsmCaller, ref: TaskSelection): Promise<RunActionResult | RunActionResult[]>;
 export async function startBackup(c: DsmCaller, ref: TaskSelection): Promise<RunActionResult | RunActionResult[]> {
   const tasks = await selectTasks(c, ref);
@@ -47,7 +46,7 @@ export async function startBackup(c: DsmCaller, ref: TaskSelection): Promise<Run
 
 /** Cancels the running backup of one task, or of every task ('all': an array), using list_tasks' job_id. */
 export function cancelBackupRun(c: DsmCaller, ref: 'all'): Promise<CancelActionResult[]>;
-export function cancelBackupRun(c: DsmCaller, ref: number | string): Promise<CancelActionResult>;
+export function cancelBackupRun(c: DsmCaller, ref: TaskRef): Promise<CancelActionResult>;
 export function cancelBackupRun(c: DsmCaller, ref: TaskSelection): Promise<CancelActionResult | CancelActionResult[]>;
 export async function cancelBackupRun(
   c: DsmCaller,
@@ -63,7 +62,7 @@ export async function cancelBackupRun(
  * Deletes a task. Its backed-up data is removed only when removeData is the boolean true
  * (a string "true" from a message does not count): that data is then gone for good.
  */
-export async function removeTask(c: DsmCaller, ref: number | string, removeData: boolean): Promise<RemoveTaskResult> {
+export async function removeTask(c: DsmCaller, ref: TaskRef, removeData: boolean): Promise<RemoveTaskResult> {
   const task = await resolveTask(c, ref);
   const dataRemoved = removeData === true;
   const taskId = idOf(task);

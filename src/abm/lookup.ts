@@ -5,7 +5,7 @@ import type { DsmCaller } from '../dsm/types';
 import { ABM_API, listTasks } from './api';
 import { decodeNumber } from './decode';
 import { describeValue } from './validate';
-import type { TaskEntry } from './types';
+import type { TaskEntry, TaskRef } from './types';
 
 const WHOLE_NUMBER = /^\d+$/;
 
@@ -31,7 +31,7 @@ function byName(tasks: TaskEntry[], name: string): TaskEntry | undefined {
 }
 
 /** Checks the shape of a task reference (before any request): a whole number >= 0 or a non-empty string. */
-export function validateTaskRef(ref: unknown): number | string {
+export function validateTaskRef(ref: unknown): TaskRef {
   if (typeof ref === 'number' && Number.isSafeInteger(ref) && ref >= 0) return ref;
   if (typeof ref === 'string' && ref.trim() !== '') return ref;
   throw invalid(`task must be a task id (a whole number) or a task name, got ${describeValue(ref)}`);
@@ -42,7 +42,7 @@ export function validateTaskRef(ref: unknown): number | string {
  * like a number that is no id is still found by name); any other string is a name, matched
  * exactly, then case-insensitively. Unknown or ambiguous: ENOTASK listing the existing names.
  */
-export function findTask(tasks: TaskEntry[], ref: number | string): TaskEntry {
+export function findTask(tasks: TaskEntry[], ref: TaskRef): TaskEntry {
   validateTaskRef(ref);
   if (typeof ref === 'number') {
     const found = tasks.find((t) => decodeNumber(t.task_id, Number.NaN) === ref);
@@ -64,7 +64,7 @@ export function findTask(tasks: TaskEntry[], ref: number | string): TaskEntry {
 }
 
 /** list_tasks, then findTask: the task's list_tasks entry. */
-export async function resolveTask(c: DsmCaller, ref: number | string): Promise<TaskEntry> {
+export async function resolveTask(c: DsmCaller, ref: TaskRef): Promise<TaskEntry> {
   validateTaskRef(ref);
   const { tasks } = await listTasks(c);
   return findTask(tasks, ref);

@@ -4,7 +4,7 @@
 import { invalid } from '../dsm/errors';
 import type { DsmCaller } from '../dsm/types';
 import { validateTaskRef } from './lookup';
-import type { SettingsChange, TaskInfo } from './types';
+import type { SettingsChange, TaskInfo, TaskRef } from './types';
 import { describeValue, readIntInRange } from './validate';
 import { modifyTaskSettings } from './write';
 
@@ -26,7 +26,7 @@ export function applyRetention(taskInfo: TaskInfo, days: number): TaskInfo {
 }
 
 /** Validates, reads the task's settings, applies the retention and writes them back. */
-export async function setRetention(c: DsmCaller, taskRef: number | string, days: unknown): Promise<SettingsChange> {
+export async function setRetention(c: DsmCaller, taskRef: TaskRef, days: unknown): Promise<SettingsChange> {
   const n = validateRetention(days);
   validateTaskRef(taskRef);
   return modifyTaskSettings(c, taskRef, (info) => applyRetention(info, n));

@@ -4,7 +4,7 @@
 import { invalid } from '../dsm/errors';
 import type { DsmCaller } from '../dsm/types';
 import { validateTaskRef } from './lookup';
-import type { Schedule, ScheduleRequest, SettingsChange, TaskInfo } from './types';
+import type { Schedule, ScheduleRequest, SettingsChange, TaskInfo, TaskRef } from './types';
 import { describeValue, isBlank, readInt, readIntInRange } from './validate';
 import { modifyTaskSettings } from './write';
 
@@ -138,7 +138,7 @@ export function applySchedule(taskInfo: TaskInfo, req: ScheduleRequest): TaskInf
 }
 
 /** Validates, reads the task's settings, applies the schedule and writes them back. */
-export async function setSchedule(c: DsmCaller, taskRef: number | string, input: ScheduleInput): Promise<SettingsChange> {
+export async function setSchedule(c: DsmCaller, taskRef: TaskRef, input: ScheduleInput): Promise<SettingsChange> {
   const req = validateSchedule(input);
   validateTaskRef(taskRef);
   return modifyTaskSettings(c, taskRef, (info) => applySchedule(info, req));

@@ -7,7 +7,7 @@ import type { DsmCaller } from '../dsm/types';
 import { getTaskSettings, setTaskSettings } from './api';
 import { decodeNumber } from './decode';
 import { resolveTask } from './lookup';
-import type { SettingsChange, TaskInfo } from './types';
+import type { SettingsChange, TaskInfo, TaskRef } from './types';
 
 /** Read-only fields of get_task_setting that set_task_setting must not carry. */
 const READ_ONLY_FIELDS = ['app_permissions', 'administrator_account_email', 'application_id', 'tenant_id'];
@@ -47,7 +47,7 @@ export function changedFields(before: Record<string, unknown>, after: Record<str
 /** Reads the task's settings, applies `change` and writes them back: what changed, before and after. */
 export async function modifyTaskSettings(
   c: DsmCaller,
-  taskRef: number | string,
+  taskRef: TaskRef,
   change: (info: TaskInfo) => TaskInfo,
 ): Promise<SettingsChange> {
   const task = await resolveTask(c, taskRef);

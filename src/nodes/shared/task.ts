@@ -11,10 +11,10 @@
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { invalid } from '../../dsm/errors';
+import type { TaskRef, TaskSelection } from '../../abm';
 import { isBlank } from '../../abm/validate';
 
-export type TaskRef = number | string;
-export type TaskSelection = TaskRef | 'all';
+export type { TaskRef, TaskSelection };
 
 export interface TaskSettings {
   task?: unknown;
