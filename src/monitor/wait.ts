@@ -1,6 +1,7 @@
 // Run-and-wait for the backup node: watch one task through the shared poller until the run
 // we started has ended, then answer with that run's result, counts and duration.
 
+import { ABM_API as API } from '../abm/api';
 import { isRunning, decodeNumber } from '../abm/decode';
 import type { TaskEntry } from '../abm/types';
 import { DsmError } from '../dsm/errors';
@@ -31,7 +32,6 @@ export const WAIT_TIMEOUT_CODE = 'EWAITTIMEOUT';
 
 export const DEFAULT_WAIT_INTERVAL_MS = 10_000;
 const DEFAULT_SLACK_S = 5;
-const API = 'SYNO.ActiveBackupOffice365';
 
 /**
  * Resolves when the task's run that started at or after `startedAfter` (Unix s, minus a small

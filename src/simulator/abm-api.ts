@@ -12,7 +12,8 @@ import type { AbmState } from './abm-state';
 import { fail, ok, type DsmResult } from './envelope';
 import { asInt, mergeTaskInfo, parseTaskInfo, taskInfoProblem } from './task-settings';
 
-export const ABM_API = 'SYNO.ActiveBackupOffice365';
+// The API's name, defined once (src/abm/api.ts).
+export { ABM_API } from '../abm/api';
 
 export const ABM_METHODS = [
   'list_tasks',
