@@ -267,6 +267,50 @@ export function runEndPayload(task: TaskEntry, line?: ResultSource): RunEndPaylo
   };
 }
 
+const COUNT = (name: string): RegExp => new RegExp(`\\b${name}:\\s*(\\d+)`, 'i');
+
+/**
+ * The end of a run that list_tasks no longer shows (a later run of the task came after it, for
+ * example while Node-RED was down): its result line in the snapshot (event_log or general log)
+ * for the result and end, its "ran backup task" line for the start, and its task-log lines
+ * (get_all_log, "... (success: N; warning: W; error: E)") for the counts. Counts per service
+ * are not known this way: `services` is empty.
+ */
+export function runEndFromLog(
+  task: { task_id: number; task_name: string },
+  snapshot: Snapshot,
+  executionId: number,
+  taskLog: readonly { timestamp?: unknown; description?: unknown; task_execution_id?: unknown }[],
+): RunEndPayload {
+  const lines = resultLines(snapshot, task.task_id).filter((l) => executionOf(l) === executionId);
+  const line = newest(lines);
+  let errors = 0;
+  let warnings = 0;
+  let lastLog = 0;
+  for (const l of taskLog) {
+    if (decodeNumber(l.task_execution_id, 0) !== executionId) continue;
+    const text = typeof l.description === 'string' ? l.description : '';
+    errors += decodeNumber(COUNT('error').exec(text)?.[1], 0);
+    warnings += decodeNumber(COUNT('warning').exec(text)?.[1], 0);
+    lastLog = Math.max(lastLog, decodeNumber(l.timestamp, 0));
+  }
+  const result: FinishedResult = line !== undefined ? lineResult(line) : errors > 0 ? 'error' : warnings > 0 ? 'warning' : 'success';
+  const ended = line !== undefined ? timeOf(line) : lastLog;
+  const entry = { task_id: task.task_id } as TaskEntry;
+  const started = ranLineTime(entry, snapshot, 0, ended) ?? ended;
+  return {
+    task_id: task.task_id,
+    task_name: task.task_name,
+    result,
+    started_at: started,
+    ended_at: ended,
+    duration: Math.max(0, ended - started),
+    errors,
+    warnings,
+    services: {},
+  };
+}
+
 /** The result line of the task's latest run in a snapshot, if there is one. */
 export function findRunLine(task: TaskEntry, snapshot: Snapshot): ResultSource | undefined {
   return visibleRunLine(task, snapshot);

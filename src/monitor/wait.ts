@@ -3,10 +3,10 @@
 
 import { ABM_API as API } from '../abm/api';
 import { isRunning, decodeNumber } from '../abm/decode';
-import type { TaskEntry } from '../abm/types';
+import type { TaskEntry, TaskLogEntry } from '../abm/types';
 import { DsmError } from '../dsm/errors';
 import type { DsmErrorCode } from '../dsm/errors';
-import { findRunLine, runEndPayload } from './derive';
+import { findRunLine, runEndFromLog, runEndPayload } from './derive';
 import type { Poller } from './poller';
 import type { RunEndPayload, Snapshot } from './types';
 
@@ -25,6 +25,12 @@ export interface WaitOptions {
   executionId?: number;
   /** Called once when our run is first seen running, with its execution id (0 when DSM gives none). */
   onRunning?: (executionId: number) => void;
+  /**
+   * Reads the task-log lines of one execution (get_all_log), for a run that ended unseen while
+   * a later run of the task is shown (Node-RED was down meanwhile). Without it such a run is
+   * answered from its result line alone, without counts.
+   */
+  readRunLog?: (taskId: number, executionId: number) => Promise<TaskLogEntry[]>;
 }
 
 /** The code of a wait that ran out of time: the NAS answered, the run just did not end. */
@@ -64,6 +70,9 @@ export function waitForRunEnd(
   return new Promise<RunEndPayload>((resolve, reject) => {
     let settled = false;
     let sawRunning = options.executionId !== undefined;
+    /** task_execution_id of our run, once seen running (or known from before a restart). */
+    let ours = options.executionId !== undefined && options.executionId > 0 ? options.executionId : undefined;
+    let readingLog = false;
     let lastError: Error | undefined;
     let unsubscribe: (() => void) | undefined = undefined;
     let release: (() => void) | undefined = undefined;
@@ -84,6 +93,23 @@ export function waitForRunEnd(
       fail(new DsmError(`stopped waiting for ${label}: closed`, 'ECLOSED', { api: API, method: 'list_tasks' }));
     }
 
+    /** Our run ended and a later one followed: answer from the log (once; retried on the next poll if reading fails). */
+    const answerFromLog = (s: Snapshot, execution: number): void => {
+      if (readingLog) return;
+      readingLog = true;
+      const read = options.readRunLog ? options.readRunLog(task.task_id, execution) : Promise.resolve([] as TaskLogEntry[]);
+      read.then(
+        (lines) => {
+          const payload = runEndFromLog(task, s, execution, lines);
+          finish(() => resolve(payload));
+        },
+        (err: unknown) => {
+          readingLog = false;
+          lastError = err instanceof Error ? err : new Error(String(err));
+        },
+      );
+    };
+
     const onSnapshot = (s: Snapshot): void => {
       if (settled) return;
       const entry: TaskEntry | undefined = s.tasks.find((t) => decodeNumber(t.task_id, Number.NaN) === task.task_id);
@@ -91,12 +117,19 @@ export function waitForRunEnd(
         fail(new DsmError(`${label} no longer exists on the NAS`, 'ENOTASK', { api: API, method: 'list_tasks' }));
         return;
       }
+      const exec = decodeNumber(entry.task_execution_id, 0);
+      if (ours !== undefined && exec > ours) {
+        // list_tasks shows a later run: ours ended unseen (Node-RED was down meanwhile).
+        answerFromLog(s, ours);
+        return;
+      }
       if (isRunning(entry)) {
         // A run already running when the wait was armed without `before` may be another's: its
         // end is ours all the same, the node asked for "the run in progress or the one we start".
         if (!sawRunning) {
           sawRunning = true;
-          options.onRunning?.(decodeNumber(entry.task_execution_id, 0));
+          if (exec > 0) ours = exec;
+          options.onRunning?.(exec);
         }
         return;
       }

@@ -3,11 +3,12 @@
 // Pending waits are kept in the config node's memory file (src/monitor/persist.ts) and armed
 // again after a redeploy or a restart, so output 2 still fires once per run waited for.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { cancelBackupRun, listTasks, startBackup } from '../abm';
-import type { CancelActionResult, RunActionResult, TaskEntry } from '../abm';
+import { cancelBackupRun, decodeNumber, getTaskLog, listTasks, startBackup } from '../abm';
+import type { CancelActionResult, RunActionResult, TaskEntry, TaskLogEntry } from '../abm';
 import { isDsmError } from '../dsm/errors';
 import { fileStore, storableMsg, userDirOf, waitForRunEnd } from '../monitor';
 import type { PendingWait } from '../monitor';
+import type { NasConfigNode } from './shared/config';
 import { asNodeError, handleInput, startFlowNode, step } from './shared/pipeline';
 import type { Step } from './shared/pipeline';
 import { readBool, readChoice, readNumber } from '../abm/validate';
@@ -35,6 +36,26 @@ type Before = Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'>;
 
 function pickBefore(t: TaskEntry): Before {
   return { last_execution_time: t.last_execution_time, task_execution_id: t.task_execution_id };
+}
+
+/** Task-log lines read per page, and pages at most, when looking for one execution's lines. */
+const RUN_LOG_PAGE = 500;
+const RUN_LOG_PAGES = 20;
+
+/**
+ * The task-log lines (get_all_log, newest first) of one execution: pages until an older
+ * execution's lines show (bounded), for a run that ended unseen while Node-RED was down.
+ */
+async function readRunLog(nas: NasConfigNode, taskId: number, executionId: number): Promise<TaskLogEntry[]> {
+  const out: TaskLogEntry[] = [];
+  let offset = 0;
+  for (let page = 0; page < RUN_LOG_PAGES; page += 1) {
+    const { logs } = await getTaskLog(nas.client(), { taskId, offset, limit: RUN_LOG_PAGE });
+    out.push(...logs.filter((l) => decodeNumber(l.task_execution_id, 0) === executionId));
+    if (logs.length < RUN_LOG_PAGE || logs.some((l) => decodeNumber(l.task_execution_id, 0) < executionId)) break;
+    offset += logs.length;
+  }
+  return out;
 }
 
 function count<T>(r: T | T[], ok: (x: T) => boolean): string {
@@ -87,6 +108,7 @@ const init = function (RED: NodeAPI): void {
         persist();
       };
       const options = {
+        readRunLog: (taskId: number, executionId: number) => readRunLog(nas, taskId, executionId),
         ...(w.before ? { before: w.before as Before } : {}),
         ...(w.execution_id !== undefined ? { executionId: w.execution_id } : {}),
         onRunning: (exec: number): void => {

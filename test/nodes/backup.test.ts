@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import backupInit from '../../src/nodes/abm365-backup';
-import { dropFileStores, fileStore } from '../../src/monitor';
+import { rmSync } from 'node:fs';
+import { dropFileStores, fileStore, memoryFile } from '../../src/monitor';
 import {
   caughtError,
   helper,
@@ -21,6 +22,11 @@ describe('abm365-backup', function () {
   this.timeout(30000);
   const sim = useSimulator({ runSeconds: 1 });
   const backup = nodeHarness(sim, backupInit, 'abm365-backup', { id: 'b', outputs: ['out1', 'out2'] });
+  // Waits survive in the memory file: each test starts without those of the test before.
+  beforeEach(() => {
+    dropFileStores();
+    rmSync(memoryFile(testUserDir, 'nas1'), { force: true });
+  });
 
   /**
    * Resolves with `p`, polling the shared poller every 200 ms meanwhile (what a monitor's input
@@ -220,5 +226,26 @@ describe('abm365-backup', function () {
     const out2 = await polling(nextMessage(helper.getNode('out2'), 8000));
     assert.equal((out2.payload as { result: string }).result, 'warning');
     assert.equal(out2.tag, 'across');
+  });
+
+  it('after a restart, when a later run followed the one waited for, output 2 answers for ours (result line and task log)', async () => {
+    sim().abm.runSeconds = 60;
+    const props = { action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '600' };
+    await backup.deploy(props);
+    await backup.run({ tag: 'ours' });
+    await pollNow(); // the wait sees its run running: its execution id goes into the file
+    assert.ok(fileStore(testUserDir, 'nas1').getWaits('b')[0]?.execution_id, 'execution id kept');
+    await helper.unload();
+    dropFileStores();
+    sim().abm.finishRun(1, 'error');
+    assert.ok(sim().abm.startRun(1));
+    sim().abm.finishRun(1, 'success');
+    await backup.deploy(props);
+    const out2 = await polling(nextMessage(helper.getNode('out2'), 8000));
+    const p = out2.payload as { result: string; errors: number; ended_at: number };
+    assert.equal(p.result, 'error', 'our run, not the later success');
+    assert.ok(p.errors > 0, 'counts from the task log');
+    assert.equal(out2.tag, 'ours');
+    assert.ok(sim().callsTo('get_all_log').length > 0, 'the task log was read');
   });
 });

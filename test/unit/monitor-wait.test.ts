@@ -139,4 +139,44 @@ describe('monitor wait for run end', () => {
     assert.equal(poller.size, 0);
     poller.close();
   });
+
+  it('our run ended unseen and a later one followed (Node-RED was down): answered from its result line and task log, once', async () => {
+    const { nas, poller } = setup();
+    // Before the restart the wait saw execution 2 running; since then 2 failed and 3 succeeded.
+    nas.tasks = [idle(STARTED + 500, 3)];
+    nas.write(
+      logLine(STARTED + 500, 'Backup task [test] completed.', { category: 0, task_execution_id: 3 }),
+      logLine(STARTED + 400, '[admin] ran backup task [test].'),
+      logLine(STARTED + 120, 'Backup task [test] failed.', { category: 0, log_type: 2, task_execution_id: 2, error_code: 8 }),
+      logLine(STARTED + 1, '[admin] ran backup task [test].'),
+    );
+    const asked: [number, number][] = [];
+    const readRunLog = (taskId: number, executionId: number) => {
+      asked.push([taskId, executionId]);
+      const line = (exec: number, text: string) => ({ description: text, error_code: 0, log_type: 0, task_execution_id: exec, task_id: 1, timestamp: STARTED + 119 });
+      return Promise.resolve([
+        line(3, "User [a]'s OneDrive data was backed up (success: 9; warning: 0; error: 0)."),
+        line(2, "User [a]'s Exchange mail data failed to be backed up (success: 3; warning: 1; error: 2)."),
+        line(2, 'The data of site [s] was backed up (List: success: 4, warning: 2, error: 0).'),
+      ]);
+    };
+    const p = await waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, executionId: 2, readRunLog });
+    assert.deepEqual(asked, [[1, 2]]);
+    assert.deepEqual(
+      { ...p, services: undefined },
+      { task_id: 1, task_name: 'test', result: 'error', started_at: STARTED + 1, ended_at: STARTED + 120, duration: 119, errors: 2, warnings: 3, services: undefined },
+    );
+    assert.equal(poller.size, 0);
+    poller.close();
+  });
+
+  it('a later run already running when our end was missed: ours is answered, not the one in progress', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [running(STARTED + 50, 5)];
+    nas.write(logLine(STARTED + 40, 'Backup task [test] was canceled.', { category: 0, log_type: 1, task_execution_id: 4 }));
+    const p = await waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, executionId: 4 });
+    assert.equal(p.result, 'cancelled');
+    assert.equal(p.ended_at, STARTED + 40);
+    poller.close();
+  });
 });
