@@ -55,6 +55,18 @@ function pageResult<T extends { log_type: number }>(page: { logs: T[]; offset: n
   return logResult(page.logs.map(addLevelOwned), page.offset);
 }
 
+/** A log's paging settings, msg.payload over the node's; checked before any request reaches the NAS. */
+function logSettings(config: QuerySettings, p: Record<string, unknown>): { offset: number; limit: number; keyword: string; allPages: boolean } {
+  const { limits, defaults } = QUERY;
+  const keyword = firstSet(p.key_word, config.keyword);
+  return {
+    offset: readNumber(firstSet(p.offset, config.offset), 'offset', { ...limits.offset, integer: true, fallback: defaults.offset }),
+    limit: readNumber(firstSet(p.limit, config.limit), 'limit', { ...limits.limit, integer: true, fallback: defaults.limit }),
+    keyword: keyword === undefined ? '' : String(keyword),
+    allPages: readBool(config.allPages),
+  };
+}
+
 async function taskId(c: DsmCaller, ref: TaskRef): Promise<number> {
   const task = await resolveTask(c, ref);
   return Number(task.task_id);
@@ -65,16 +77,9 @@ const init = function (RED: NodeAPI): void {
     const operation = readChoice<Operation>(config.operation, 'operation', OPERATIONS, QUERY.defaults.operation);
     const p = asRecord(msg.payload);
     const needsTask = operation === 'task' || operation === 'settings' || operation === 'task-log';
-    let ref: TaskSelection = 0;
-    if (needsTask) {
-      ref = await selectTask(RED, flow.node, config, msg, { allowAll: true });
-      // A task log is read per task; for all tasks, the package log is the one to ask for.
-      if (ref === 'all' && operation === 'task-log') {
-        throw invalid('operation task-log needs one task, not all tasks (use package-log for every task)');
-      }
-    }
-    const one = ref;
+    const one: TaskSelection = needsTask ? await selectTask(RED, flow.node, config, msg, { allowAll: true }) : 'all';
     const count = (n: number): string => flow.statusText(n === 1 ? 'task' : 'tasks', { count: n });
+    const lines = (r: LogResult<unknown>): string => flow.statusText(r.total === 1 ? 'line' : 'lines', { count: r.total });
     switch (operation) {
       case 'tasks':
         return step({
@@ -111,36 +116,31 @@ const init = function (RED: NodeAPI): void {
           run: (nas) => getWorkerCount(nas.client()),
           summary: (r) => flow.statusText('workers', { accounts: r.backup_job_worker_count, files: r.event_worker_count }),
         });
-      case 'task-log':
       case 'package-log': {
-        // Checked here, before any request: a bad offset or limit never reaches the NAS.
-        const { limits, defaults } = QUERY;
-        const offset = readNumber(firstSet(p.offset, config.offset), 'offset', { ...limits.offset, integer: true, fallback: defaults.offset });
-        const limit = readNumber(firstSet(p.limit, config.limit), 'limit', { ...limits.limit, integer: true, fallback: defaults.limit });
-        const keywordValue = firstSet(p.key_word, config.keyword);
-        const keyword = keywordValue === undefined ? '' : String(keywordValue);
-        const allPages = readBool(config.allPages);
-        const summary = (r: LogResult<unknown>): string => flow.statusText(r.total === 1 ? 'line' : 'lines', { count: r.total });
-        if (operation === 'package-log') {
-          return step({
-            topic: operation,
-            run: async (nas) => {
-              const c = nas.client();
-              if (allPages) return logResult(await allGeneralLog(c, { limit }, addLevelOwned), 0);
-              return pageResult(await getGeneralLog(c, { offset, limit }));
-            },
-            summary,
-          });
-        }
+        const { offset, limit, allPages } = logSettings(config, p);
         return step({
           topic: operation,
           run: async (nas) => {
             const c = nas.client();
-            const id = await taskId(c, one as TaskRef);
+            if (allPages) return logResult(await allGeneralLog(c, { limit }, addLevelOwned), 0);
+            return pageResult(await getGeneralLog(c, { offset, limit }));
+          },
+          summary: lines,
+        });
+      }
+      case 'task-log': {
+        // A task log is read per task; for all tasks, the package log is the one to ask for.
+        if (one === 'all') throw invalid('operation task-log needs one task, not all tasks (use package-log for every task)');
+        const { offset, limit, keyword, allPages } = logSettings(config, p);
+        return step({
+          topic: operation,
+          run: async (nas) => {
+            const c = nas.client();
+            const id = await taskId(c, one);
             if (allPages) return logResult(await allTaskLog(c, { taskId: id, keyword, limit }, addLevelOwned), 0);
             return pageResult(await getTaskLog(c, { taskId: id, keyword, offset, limit }));
           },
-          summary,
+          summary: lines,
         });
       }
     }
