@@ -170,6 +170,17 @@ describe('abm365-nas config node', function () {
     assert.equal(login.otp_code, undefined);
   });
 
+  it('pair: DSM answering without a device token is a plain ok:false, and no token goes to the dialog', async () => {
+    await helper.load([nasInit], nasFlow(sim()), {});
+    sim().faults.add({ kind: 'empty-device-token', times: 1 });
+    const res = await helper.request().post('/abm365-nas/pair').send({ ...dialogValues(sim(), { username: 'tfa', password: 'second-pw' }), otp: '123456' });
+    const body = res.body as { ok: boolean; message: string; deviceToken?: string };
+    assert.equal(body.ok, false);
+    assert.equal(body.deviceToken, undefined);
+    assert.match(body.message, /DSM answered the pairing without a device token .*nothing was stored/);
+    assert.equal(sim().loginRequests().length, 1, 'one pairing login, no retry');
+  });
+
   it('lists tasks for a deployed config node (GET) and from dialog values (POST); unknown id is a 404 JSON', async () => {
     await helper.load([nasInit], nasFlow(sim()), nasCredentials());
     const got = await helper.request().get(`/abm365-nas/${NAS_ID}/tasks`);
