@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { DsmError } from '../../src/dsm/errors';
 import { asNodeError } from '../../src/nodes/shared/pipeline';
 import { sharedStatusText, Status } from '../../src/nodes/shared/status';
 import { selectTask, toTaskRef } from '../../src/nodes/shared/task';
 import { CURRENT_VERSION, settingsVersion } from '../../src/nodes/shared/version';
-import { catalogText } from '../support/catalog';
+import { catalog, catalogText } from '../support/catalog';
 import { codeOf } from '../support/errors';
 
 /** The shared status texts as Node-RED reads them from the en-US catalog. */
@@ -142,5 +144,41 @@ describe('shared: task selection', () => {
         return true;
       });
     }
+  });
+});
+
+describe('shared: status texts', () => {
+  const SRC = path.join(__dirname, '..', '..', 'src', 'nodes');
+  const texts = catalog('en-US');
+  const has = (key: string): boolean => catalogText(key) !== key;
+  /** The string literals among the first arguments of each `call(` in a source file. */
+  function keysUsed(file: string, call: RegExp): string[] {
+    const source = fs.readFileSync(file, 'utf8');
+    return [...source.matchAll(call)].flatMap((m) => [...m[1].matchAll(/'(\w+)'/g)].map((k) => k[1]));
+  }
+
+  it('every status key a node uses is in its en-US catalog', () => {
+    const files = fs.readdirSync(SRC).filter((f) => /^abm365-.*\.ts$/.test(f));
+    let checked = 0;
+    for (const f of files) {
+      const type = f.replace(/\.ts$/, '');
+      for (const key of keysUsed(path.join(SRC, f), /statusText\(([^{)]*)/g)) {
+        assert.ok(has(`${type}.status.${key}`), `${type}.status.${key} in nodes/locales/en-US/${type}.json`);
+        checked += 1;
+      }
+    }
+    // The schedule's summary key is the policy it applied.
+    for (const policy of ['continuous', 'manual', 'scheduled']) assert.ok(has(`abm365-schedule.status.${policy}`), policy);
+    assert.ok(checked >= 10, `found the nodes' status keys (${checked})`);
+  });
+
+  it('every shared status key is in the config node\'s en-US catalog', () => {
+    const keys = [
+      ...keysUsed(path.join(SRC, 'shared', 'status.ts'), /\bt\(([^{)]*)/g),
+      ...keysUsed(path.join(SRC, 'shared', 'pipeline.ts'), /sharedStatusText\(RED\)\(([^)]*)/g),
+    ];
+    assert.ok(keys.includes('requesting') && keys.includes('noNas') && keys.includes('authRefused'), keys.join());
+    for (const key of keys) assert.ok(has(`abm365-nas.status.${key}`), `abm365-nas.status.${key}`);
+    assert.ok(texts['abm365-nas'], 'the config node has a catalog');
   });
 });
