@@ -98,6 +98,9 @@ describe('mqtt: Home Assistant over a real Mosquitto broker', function () {
     const oneState = ha.retained.get(`${BASE}/task/${idOf('Contoso mail')}/state`)!;
     console.log(`      discovery topics (${topics.length}):\n${topics.map((t) => `        ${t}`).join('\n')}`);
     console.log(`      one config:\n        ${oneConfig}`);
+    const nasConfig = ha.retained.get(topics.find((t) => t.endsWith('_connected/config'))!)!;
+    console.log(`      the NAS's config:\n        ${nasConfig}`);
+    assert.equal((JSON.parse(nasConfig) as { device: { configuration_url?: string } }).device.configuration_url, `http://127.0.0.1:${sim.port}/`);
     console.log(`      one state (${BASE}/task/${idOf('Contoso mail')}/state):\n        ${oneState}`);
     const status = await comms!.waitFor((e) => e.topic === 'status/e7ha' && /3 tasks published, NAS online/.test(String((e.data as { text?: string }).text)), 5_000, 'status', 0);
     assert.ok(status);
@@ -176,6 +179,18 @@ describe('mqtt: Home Assistant over a real Mosquitto broker', function () {
     await ha.until(() => ha.retained.get(`${BASE}/availability`) === 'online', (INTERVAL_S + 5) * 1000, 'availability online again');
     const outageErrors = comms!.events.slice(fromComms).filter((e) => e.debug?.id === 'e7debugerror');
     assert.equal(outageErrors.length, 1, 'one node.error per outage');
+  });
+
+  it('the broker restarts (forgetting every retained message) while a backup runs: everything is published again', async function () {
+    const id = idOf('Teams archive');
+    await broker.stop();
+    ha.retained.clear(); // persistence false: the new broker holds nothing
+    sim.abm.startRun(id); // the states change while Node-RED cannot reach the broker
+    await sleep((INTERVAL_S + 5) * 1000); // a poll sees the run end: that state is published into the void
+    assert.equal(sim.abm.isRunning(id), false);
+    await broker.start();
+    await ha.until(everythingRetained, 100_000, 'every config and state again after the broker restart');
+    assert.equal(stateOf(id)?.running, false, 'the state after the run, not an old one');
   });
 
   it('nothing is published twice for the same run across a redeploy and a Node-RED restart', async function () {
