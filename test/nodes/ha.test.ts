@@ -1,7 +1,8 @@
-// The abm365-ha node in Node-RED's test helper against the simulator: what goes out on the
-// first poll (MQTT-ready msgs), status, button commands (at once, one backup_task, fast polling
-// held), errors to Catch with nothing sent to the NAS, echoes that are never commands nor polls,
-// and close leaving no timer, no subscription and no fast hold.
+// The abm365-ha node in Node-RED's test helper (CI runs it on Node-RED 3.1 too) against the
+// simulator: what goes out on the first poll (MQTT-ready msgs), status, button commands (at
+// once, one backup_task, fast polling held), errors to Catch with nothing sent to the NAS,
+// echoes that are never commands nor polls, and close leaving no timer, no subscription and
+// no fast hold.
 import assert from 'node:assert/strict';
 import haInit from '../../src/nodes/abm365-ha';
 import type { NasConfigNode } from '../../src/nodes/shared/config';
