@@ -12,6 +12,7 @@ import {
   evpBytesToKey,
   randomPassphrase,
 } from '../../src/dsm/encryption';
+import { encryptedLoginBody, readCipherInfo } from '../../src/dsm/auth';
 
 function bigFromB64url(text: string): bigint {
   return BigInt(`0x${Buffer.from(text, 'base64url').toString('hex')}`);
@@ -124,6 +125,32 @@ describe('dsm encryption (encrypted login over HTTP)', () => {
 
   it('refuses a public key that is not hex', () => {
     assert.throws(() => encryptLoginFields('a=1', 'not-a-key'), /hexadecimal/);
+  });
+
+  it('reads getinfo by the names the NAS gives, and refuses an answer without a usable key', () => {
+    const data = { public_key: modulusHex, cipherkey: '__cIpHeRtExT', ciphertoken: '__cIpHeRtOkEn', server_time: 1733794235 };
+    assert.deepEqual(readCipherInfo(data), { publicKey: modulusHex, cipherKey: '__cIpHeRtExT', cipherToken: '__cIpHeRtOkEn', serverTime: '1733794235' });
+    assert.equal(readCipherInfo({ ...data, cipherkey: 'k2', server_time: '17' })?.cipherKey, 'k2');
+    for (const broken of [{ ...data, public_key: 'xyz' }, { ...data, cipherkey: '' }, { ...data, server_time: undefined }, null]) {
+      assert.equal(readCipherInfo(broken), undefined, JSON.stringify(broken));
+    }
+  });
+
+  it('the encrypted login form: clear routing fields, one cipher field holding every parameter and the server time', () => {
+    const info = { publicKey: modulusHex, cipherKey: 'ck', cipherToken: 'ct', serverTime: '1700000000' };
+    const passphrase = randomPassphrase(100);
+    const body = encryptedLoginBody(
+      [['api', 'SYNO.API.Auth'], ['version', '7'], ['method', 'login']],
+      { account: 'admin', passwd: 'a b+c', session: 'S', format: 'sid', enable_syno_token: 'yes' },
+      info,
+      passphrase,
+    );
+    const form = new URLSearchParams(body);
+    assert.deepEqual([...form.keys()], ['api', 'version', 'method', 'enable_syno_token', 'ck']);
+    const fields = JSON.parse(form.get('ck') ?? '') as { rsa: string; aes: string };
+    assert.equal(rsaDecryptPkcs1(fields.rsa, privJwk).toString('utf8'), passphrase);
+    assert.equal(aesDecrypt(fields.aes, passphrase), 'account=admin&passwd=a%20b%2Bc&session=S&format=sid&enable_syno_token=yes&ct=1700000000');
+    assert.ok(!body.includes('passwd'));
   });
 
   it('cipherFieldValue is the reference client JSON, spaces included', () => {
