@@ -12,7 +12,7 @@ import type { ConnectionSettings } from '../../dsm/options';
 import type { DsmCaller } from '../../dsm/types';
 import { getNas, NAS_TYPE, type NasCredentials } from '../shared/config';
 import { closeBounded, nasClientOptions } from './client-options';
-import { mergeCredentials, type TypedCredentials } from './credentials';
+import { mergeCredentials, text, type TypedCredentials } from './credentials';
 
 /** What the dialog posts: its settings, credentials as typed, the config node's id, a code. */
 interface DialogValues extends ConnectionSettings, TypedCredentials {
@@ -23,10 +23,6 @@ interface DialogValues extends ConnectionSettings, TypedCredentials {
 interface TaskChoice {
   task_id: number;
   task_name: string;
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
 }
 
 function errorText(err: unknown): string {

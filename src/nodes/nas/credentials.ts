@@ -13,7 +13,8 @@ export interface TypedCredentials {
   deviceToken?: unknown;
 }
 
-function text(value: unknown): string {
+/** A dialog value as text ('' for nothing). */
+export function text(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
 }
 
