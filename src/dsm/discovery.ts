@@ -1,4 +1,4 @@
-// SYNO.API.Info: where each API lives and which versions it speaks (protocol.md §1).
+// SYNO.API.Info: where each API lives and which versions it speaks (docs/protocol.md §1).
 
 import { MAX_AUTH_VERSION } from './constants';
 

@@ -42,7 +42,7 @@ export interface DsmErrorCause {
   code?: DsmErrorCode;
 }
 
-/** What DSM's numeric codes mean, in words (protocol.md §3). */
+/** What DSM's numeric codes mean, in words (docs/protocol.md §3). */
 const MEANINGS: Record<number, string> = {
   100: 'unknown error',
   101: 'no parameter of API, method or version',

@@ -1,7 +1,7 @@
-// The NAS dialog's admin routes (product.md: Test connection, Pair, the task picker), behind
-// Node-RED's admin permissions, registered once per admin app. Test and Pair use a temporary
-// client, never the running one, so that a refused "Test connection" cannot start the running
-// flows' login back-off.
+// The NAS dialog's admin routes (Test connection, Pair, the task picker; README "Connecting
+// to your NAS"), behind Node-RED's admin permissions, registered once per admin app. Test
+// and Pair use a temporary client, never the running one, so that a refused "Test
+// connection" cannot start the running flows' login back-off.
 
 import type { Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
