@@ -2,6 +2,9 @@
 // whatever the number of monitors and waiting backup nodes subscribed, and the general log's
 // new lines when at least one subscriber wants them. It polls faster while it matters: while
 // someone holds it fast (a backup node's wait, a button press) or a watched task runs.
+// On an idle NAS the general log is read only when list_tasks changed (this poll or the one
+// before: a run's result line may come a second after its end) or a task runs, and at least
+// every logRefreshMs otherwise, so that an idle NAS costs about one request per interval.
 
 import { getGeneralLog, listTasks } from '../abm/api';
 import { isRunning, decodeNumber } from '../abm/decode';
@@ -23,6 +26,8 @@ const LOG_PAGE = 100;
 const MAX_LOG_PAGES = 10;
 /** Lines kept for a subscriber's first snapshot, so that a monitor with memory can catch up. */
 const RECENT_LINES = 200;
+/** Longest time without a general-log read while list_tasks shows no change (product: one request per interval when idle). */
+export const DEFAULT_LOG_REFRESH_MS = 3_600_000;
 
 export interface Subscriber {
   /** For diagnostics; need not be unique. */
@@ -48,6 +53,8 @@ export interface PollerOptions {
   minIntervalMs?: number;
   /** Floor of the fast interval; default 3 000 ms. Tests may lower it. */
   minFastIntervalMs?: number;
+  /** Longest time without reading the general log while nothing changes (default 1 h; 0 = read on every poll). */
+  logRefreshMs?: number;
   /** Clock in Unix milliseconds. */
   now?: () => number;
   /** Timer functions (tests may count or drive them); defaults use setTimeout, unref'd. */
@@ -91,6 +98,12 @@ export class Poller {
   private readonly holds = new Set<{ ms: number }>();
   /** Task ids seen running at the last successful poll. */
   private running: number[] = [];
+  private readonly logRefreshMs: number;
+  /** list_tasks as last answered (tasks and the newest event_log line), to tell a change. */
+  private lastAnswer: string | undefined;
+  /** list_tasks changed at the previous poll: its result lines may come a moment later. */
+  private changedBefore = false;
+  private lastLogRead: number | undefined;
   private readonly now: () => number;
   private readonly setTimer: (fn: () => void, ms: number) => TimerHandle;
   private readonly clearTimer: (handle: TimerHandle) => void;
@@ -112,6 +125,8 @@ export class Poller {
     this.minIntervalMs = Number.isFinite(min) && min >= 0 ? min : DEFAULT_MIN_INTERVAL_MS;
     const fastMin = opts.minFastIntervalMs ?? DEFAULT_MIN_FAST_INTERVAL_MS;
     this.minFastIntervalMs = Number.isFinite(fastMin) && fastMin >= 0 ? fastMin : DEFAULT_MIN_FAST_INTERVAL_MS;
+    const refresh = opts.logRefreshMs ?? DEFAULT_LOG_REFRESH_MS;
+    this.logRefreshMs = Number.isFinite(refresh) && refresh >= 0 ? refresh : DEFAULT_LOG_REFRESH_MS;
     this.now = opts.now ?? Date.now;
     this.setTimer = opts.setTimer ?? defaultSetTimer;
     this.clearTimer = opts.clearTimer ?? defaultClearTimer;
@@ -266,16 +281,25 @@ export class Poller {
       const data = await listTasks(this.caller);
       snapshotBase = { tasks: data.tasks, event_log: data.event_log };
       this.running = data.tasks.filter((t) => isRunning(t)).map((t) => decodeNumber(t.task_id, Number.NaN));
+      const answer = JSON.stringify([data.tasks, Array.isArray(data.event_log) ? data.event_log[0] : null]);
+      const changed = answer !== this.lastAnswer;
       if (wantsLogs) {
-        const read = await this.readNewLines();
-        fresh = read.lines;
-        // Committed only now, with the poll a success: lines of a failed poll come next time.
-        this.logCursor = read.cursor;
-        this.recent = [...this.recent, ...fresh].slice(-RECENT_LINES);
+        const due = this.lastLogRead === undefined || this.logRefreshMs === 0 || (this.lastStart ?? 0) - this.lastLogRead >= this.logRefreshMs;
+        if (changed || this.changedBefore || this.running.length > 0 || due) {
+          const read = await this.readNewLines();
+          fresh = read.lines;
+          // Committed only now, with the poll a success: lines of a failed poll come next time.
+          this.logCursor = read.cursor;
+          this.recent = [...this.recent, ...fresh].slice(-RECENT_LINES);
+          this.lastLogRead = this.lastStart;
+        }
       } else {
         this.logCursor = undefined;
         this.recent = [];
+        this.lastLogRead = undefined;
       }
+      this.changedBefore = changed && this.lastAnswer !== undefined;
+      this.lastAnswer = answer;
     } catch (e) {
       if (this.closed) return;
       const err = asError(e);

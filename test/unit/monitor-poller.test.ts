@@ -1,7 +1,7 @@
 // The shared poller's scheduling against a scripted NAS and hand-driven timers.
 
 import assert from 'node:assert/strict';
-import type { GeneralLogEntry } from '../../src/abm/types';
+import type { GeneralLogEntry, TaskEntry } from '../../src/abm/types';
 import { DsmError } from '../../src/dsm/errors';
 import { Poller, type Snapshot, type Subscriber } from '../../src/monitor';
 import { logLine, ManualTimers, ScriptedNas, settle, task } from './monitor-doubles.test';
@@ -31,13 +31,20 @@ function recorder(id: string, intervalMs: number, wantsLogs = false): Recorder {
   return r;
 }
 
-function setup(minIntervalMs = 10_000): { nas: ScriptedNas; timers: ManualTimers; poller: Poller } {
+function setup(minIntervalMs = 10_000, logRefreshMs?: number): { nas: ScriptedNas; timers: ManualTimers; poller: Poller } {
   const nas = new ScriptedNas();
   const timers = new ManualTimers();
-  const poller = new Poller(nas, { minIntervalMs, now: timers.clock, setTimer: timers.setTimer, clearTimer: timers.clearTimer });
+  const poller = new Poller(nas, {
+    minIntervalMs,
+    now: timers.clock,
+    setTimer: timers.setTimer,
+    clearTimer: timers.clearTimer,
+    ...(logRefreshMs !== undefined ? { logRefreshMs } : {}),
+  });
   return { nas, timers, poller };
 }
 
+const setupWith = setup;
 const descriptions = (lines: GeneralLogEntry[]): string[] => lines.map((l) => l.description);
 
 describe('monitor poller: scheduling', () => {
@@ -200,6 +207,38 @@ describe('monitor poller: errors', () => {
 });
 
 describe('monitor poller: general log', () => {
+  // Read on every poll here (logRefreshMs 0): these lines come without a change in list_tasks.
+  const setup = (): ReturnType<typeof setupWith> => setupWith(10_000, 0);
+
+  it('idle NAS: the log is read when list_tasks changed (that poll and the next) or a task runs, else once per refresh', async () => {
+    const { nas, timers, poller } = setupWith(10_000);
+    const sub = recorder('s', 60_000, true);
+    poller.subscribe(sub);
+    await timers.advance(0);
+    assert.equal(nas.count('get_general_log'), 1, 'the first poll reads it');
+    await timers.advance(10 * 60_000);
+    assert.equal(nas.count('list_tasks'), 11);
+    assert.equal(nas.count('get_general_log'), 1, 'nothing changed: one request per poll');
+    nas.tasks = [task({ last_execution_time: 1733800060, duration: 60, task_execution_id: 2 })];
+    nas.write(logLine(1733800061, 'Backup task [test] completed.', { category: 0, task_execution_id: 2 }));
+    await timers.advance(60_000);
+    assert.equal(nas.count('get_general_log'), 2, 'a change: read');
+    assert.deepEqual(descriptions(sub.snapshots[11].logs), ['Backup task [test] completed.']);
+    await timers.advance(60_000);
+    assert.equal(nas.count('get_general_log'), 3, 'and the poll after it (a result line may come late)');
+    await timers.advance(60_000);
+    assert.equal(nas.count('get_general_log'), 3);
+    nas.write(logLine(1733800500, '[admin] changed the settings.'));
+    await timers.advance(60 * 60_000);
+    assert.equal(nas.count('get_general_log'), 4, 'at least once an hour all the same');
+    assert.equal(sub.snapshots.flatMap((x) => x.logs).filter((l) => l.description === '[admin] changed the settings.').length, 1);
+    nas.tasks = [task({ status: 4, progress_list: [{ job_id: 1 }] as TaskEntry['progress_list'] })];
+    const before = nas.count('get_general_log');
+    await timers.advance(3 * 60_000);
+    assert.equal(nas.count('get_general_log') - before, 3, 'every poll while a task runs');
+    poller.close();
+  });
+
   it('reads the log only while a subscriber wants it, and brings each new line once', async () => {
     const { nas, timers, poller } = setup();
     nas.write(logLine(100, 'b'), logLine(90, 'a'));
