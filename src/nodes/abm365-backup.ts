@@ -2,15 +2,16 @@
 // output 2 sends one msg per task when its run ends, through the config node's shared poller.
 // Pending waits are kept in the config node's memory file (src/monitor/persist.ts) and armed
 // again after a redeploy or a restart, so output 2 still fires once per run waited for.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { NodeAPI, NodeMessage } from 'node-red';
 import { cancelBackupRun, decodeNumber, getTaskLog, listTasks, startBackup } from '../abm';
 import type { CancelActionResult, RunActionResult, TaskEntry, TaskLogEntry } from '../abm';
 import { isDsmError } from '../dsm/errors';
 import { fileStore, storableMsg, userDirOf, waitForRunEnd } from '../monitor';
 import type { PendingWait } from '../monitor';
 import type { NasConfigNode } from './shared/config';
-import { asNodeError, handleInput, startFlowNode, step } from './shared/pipeline';
-import type { Step } from './shared/pipeline';
+import { defineFlowNode } from './shared/define';
+import { asNodeError, step } from './shared/pipeline';
+import type { FlowNode, Prepare, Step } from './shared/pipeline';
 import { readBool, readChoice, readNumber } from '../abm/validate';
 import { selectTask } from './shared/task';
 
@@ -29,8 +30,6 @@ interface BackupSettings {
   waitTimeout?: unknown;
   version?: unknown;
 }
-type BackupDef = NodeDef & BackupSettings;
-type NoCredentials = Record<string, never>;
 
 type Before = Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'>;
 
@@ -64,13 +63,10 @@ function count<T>(r: T | T[], ok: (x: T) => boolean): string {
 }
 
 const init = function (RED: NodeAPI): void {
-  function BackupNode(this: Node, config: BackupDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
+  defineFlowNode<BackupSettings>(RED, 'abm365-backup', (flow, config) => setup(flow, config));
 
-  function setup(node: Node, config: BackupDef): void {
-    const flow = startFlowNode(RED, node, config);
+  function setup(flow: FlowNode, config: BackupSettings): Prepare {
+    const { node } = flow;
     const wait = readBool(config.waitForCompletion);
     const waits = new Set<AbortController>();
     const nasId = typeof config.nas === 'string' ? config.nas : '';
@@ -177,7 +173,7 @@ const init = function (RED: NodeAPI): void {
       }
     });
 
-    handleInput(flow, async (msg): Promise<Step> => {
+    return async (msg): Promise<Step> => {
       let action = readChoice<Action>(config.action, 'action', ACTIONS, 'run');
       if (action === 'msg') action = readChoice(msg.action as unknown, 'msg.action', ['run', 'cancel'] as const);
       const ref = await selectTask(RED, node, config, msg, { allowAll: true });
@@ -213,10 +209,8 @@ const init = function (RED: NodeAPI): void {
           }
         },
       });
-    });
+    };
   }
-
-  RED.nodes.registerType<Node, BackupDef, BackupSettings, NoCredentials>('abm365-backup', BackupNode);
 };
 
 export = init;
