@@ -5,13 +5,13 @@ import { invalid } from '../dsm/errors';
 import type { DsmCaller } from '../dsm/types';
 import { validateTaskRef } from './lookup';
 import type { SettingsChange, TaskInfo, TaskRef } from './types';
-import { describeValue, readIntInRange } from './validate';
+import { describeValue, readNumber } from './validate';
 import { modifyTaskSettings } from './write';
 
 /** days_to_keep: 0 = keep all versions, N > 0 = keep N days. Numbers or numeric strings. */
 export function validateRetention(days: unknown): number {
   try {
-    return readIntInRange(days, 'days_to_keep', 0);
+    return readNumber(days, 'days_to_keep', { integer: true, min: 0 });
   } catch {
     throw invalid(
       `days_to_keep must be 0 (keep all versions) or a positive whole number of days, got ${describeValue(days)}`,

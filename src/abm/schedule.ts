@@ -5,7 +5,7 @@ import { invalid } from '../dsm/errors';
 import type { DsmCaller } from '../dsm/types';
 import { validateTaskRef } from './lookup';
 import type { Schedule, ScheduleRequest, SettingsChange, TaskInfo, TaskRef } from './types';
-import { describeValue, isBlank, readInt, readIntInRange } from './validate';
+import { describeValue, readNumber } from './validate';
 import { modifyTaskSettings } from './write';
 
 /** What a user may give (msg.payload keys); numbers may be numeric strings. */
@@ -48,7 +48,7 @@ function parseDays(value: unknown): number[] {
   for (const item of items) {
     let day: number;
     try {
-      day = readInt(item, 'run_days');
+      day = readNumber(item, 'run_days', { integer: true });
     } catch {
       day = Number.NaN;
     }
@@ -76,12 +76,10 @@ export function validateSchedule(input: ScheduleInput): ScheduleRequest {
   }
   const policy = parsePolicy(input.policy);
   if (policy !== 'scheduled') return { policy };
-  const startHour = isBlank(input.start_hour) ? 0 : readIntInRange(input.start_hour, 'start_hour', 0, 23);
-  const startMinute = isBlank(input.start_minute) ? 0 : readIntInRange(input.start_minute, 'start_minute', 0, 59);
-  const repeat = isBlank(input.repeat_every_hours)
-    ? 0
-    : readIntInRange(input.repeat_every_hours, 'repeat_every_hours', 0, 23);
-  let lastRunHour = isBlank(input.last_run_hour) ? 23 : readIntInRange(input.last_run_hour, 'last_run_hour', 0, 23);
+  const startHour = readNumber(input.start_hour, 'start_hour', { integer: true, min: 0, max: 23, fallback: 0 });
+  const startMinute = readNumber(input.start_minute, 'start_minute', { integer: true, min: 0, max: 59, fallback: 0 });
+  const repeat = readNumber(input.repeat_every_hours, 'repeat_every_hours', { integer: true, min: 0, max: 23, fallback: 0 });
+  let lastRunHour = readNumber(input.last_run_hour, 'last_run_hour', { integer: true, min: 0, max: 23, fallback: 23 });
   if (repeat > 0 && lastRunHour < startHour) {
     throw invalid(
       `last_run_hour must be from start_hour (${startHour}) to 23 when repeat_every_hours is set, got ${describeValue(input.last_run_hour)}`,

@@ -1,16 +1,17 @@
 // Reading user input (node settings, msg overrides, values given to abm's builders): the editor
 // stores numbers as strings and users put numbers or numeric strings on messages, so both are
-// accepted. A bad value throws EINVALID naming the value, what was given and what is allowed,
-// before any request. DSM's answers are decoded leniently by decode.ts (decodeNumber, decodeBool),
-// never with these.
+// accepted. A bad value throws EINVALID before any request, always worded
+// "<name> must be <what is allowed>, got <the value>". DSM's answers are decoded leniently by
+// decode.ts (decodeNumber, decodeBool), never with these.
 //
 //     const offset = readNumber(firstSet(p.offset, config.offset), 'offset', { min: 0, integer: true, fallback: 0 });
-//     const hour = readIntInRange(input.start_hour, 'start_hour', 0, 23);
+//     const hour = readNumber(input.start_hour, 'start_hour', { integer: true, min: 0, max: 23 });
 //     const wait = readBool(config.waitForCompletion);
 
 import { invalid } from '../dsm/errors';
 
 const WHOLE_NUMBER = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** undefined, null or a string of blanks: a value the user did not give. */
 export function isBlank(value: unknown): boolean {
@@ -31,31 +32,6 @@ export function describeValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** A whole number from a number or a numeric string ("12", " 12 "), else EINVALID. */
-export function readInt(value: unknown, name: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  if (typeof value === 'string' && WHOLE_NUMBER.test(value.trim())) {
-    const n = Number(value.trim());
-    if (Number.isSafeInteger(n)) return n;
-  }
-  throw invalid(`${name} must be a whole number, got ${describeValue(value)}`);
-}
-
-/** A whole number within [min, max] (max optional); the error names the range and what was given. */
-export function readIntInRange(value: unknown, name: string, min: number, max?: number): number {
-  const range = max === undefined ? `of ${min} or more` : `from ${min} to ${max}`;
-  let n: number;
-  try {
-    n = readInt(value, name);
-  } catch {
-    throw invalid(`${name} must be a whole number ${range}, got ${describeValue(value)}`);
-  }
-  if (n < min || (max !== undefined && n > max)) {
-    throw invalid(`${name} must be a whole number ${range}, got ${describeValue(value)}`);
-  }
-  return n;
-}
-
 export interface NumberRule {
   min?: number;
   max?: number;
@@ -64,35 +40,31 @@ export interface NumberRule {
   fallback?: number;
 }
 
+/** "a whole number from 0 to 23", "a number of 1 or more"... */
 function rangeText(rule: NumberRule): string {
   const kind = rule.integer ? 'a whole number' : 'a number';
   if (rule.min !== undefined && rule.max !== undefined) return `${kind} from ${rule.min} to ${rule.max}`;
-  if (rule.min !== undefined) return `${kind} of at least ${rule.min}`;
-  if (rule.max !== undefined) return `${kind} of at most ${rule.max}`;
+  if (rule.min !== undefined) return `${kind} of ${rule.min} or more`;
+  if (rule.max !== undefined) return `${kind} of ${rule.max} or less`;
   return kind;
 }
 
-function shown(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+/** The number a value spells (12, "12", " 12 ", and "1.5" or "1e3" unless whole), else NaN. */
+function parse(value: unknown, integer: boolean): number {
+  if (typeof value === 'number') return integer && !Number.isSafeInteger(value) ? NaN : value;
+  if (typeof value !== 'string') return NaN;
+  const s = value.trim();
+  if (!(integer ? WHOLE_NUMBER : DECIMAL_NUMBER).test(s)) return NaN;
+  const n = Number(s);
+  return integer && !Number.isSafeInteger(n) ? NaN : n;
 }
 
-/** A number from a number or a numeric string, checked against `rule`. */
+/** A number from a number or a numeric string, checked against `rule`; blank is the rule's fallback. */
 export function readNumber(value: unknown, name: string, rule: NumberRule = {}): number {
-  if (isBlank(value)) {
-    if (rule.fallback !== undefined) return rule.fallback;
-    throw invalid(`${name} is missing: expected ${rangeText(rule)}`);
-  }
-  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
-  const ok =
-    Number.isFinite(n) &&
-    (!rule.integer || Number.isInteger(n)) &&
-    (rule.min === undefined || n >= rule.min) &&
-    (rule.max === undefined || n <= rule.max);
-  if (!ok) throw invalid(`${name} ${shown(value)} is not valid: expected ${rangeText(rule)}`);
+  if (isBlank(value) && rule.fallback !== undefined) return rule.fallback;
+  const n = parse(value, rule.integer === true);
+  const ok = Number.isFinite(n) && (rule.min === undefined || n >= rule.min) && (rule.max === undefined || n <= rule.max);
+  if (!ok) throw invalid(`${name} must be ${rangeText(rule)}, got ${describeValue(value)}`);
   return n;
 }
 
@@ -105,11 +77,11 @@ export function readBool(value: unknown, fallback = false): boolean {
   return fallback;
 }
 
-/** One of `allowed` (blank -> fallback when there is one), or EINVALID naming the value and the choices. */
+/** One of `allowed`; blank is the fallback when there is one. */
 export function readChoice<T extends string>(value: unknown, name: string, allowed: readonly T[], fallback?: T): T {
   if (isBlank(value) && fallback !== undefined) return fallback;
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw invalid(`${name} ${shown(value)} is not valid: expected one of ${allowed.join(', ')}`);
+  throw invalid(`${name} must be one of ${allowed.join(', ')}, got ${describeValue(value)}`);
 }
 
 /** The first value that is not blank (msg override first, then the node's setting). */

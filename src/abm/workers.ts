@@ -5,7 +5,7 @@ import type { DsmCaller } from '../dsm/types';
 import { getWorkerCount, updateWorkerCount } from './api';
 import { decodeNumber } from './decode';
 import type { WorkerCounts, WorkersRequest, WorkersResult } from './types';
-import { readIntInRange } from './validate';
+import { readNumber } from './validate';
 
 /** The least a worker count may be set to (the reference client refuses less). */
 export const MIN_WORKERS = 5;
@@ -25,8 +25,8 @@ export function validateWorkers(backupJobWorkers: unknown, eventWorkers: unknown
   const bFloor = floorFor(decodeNumber(max?.max_backup_job_worker_count, 0));
   const eFloor = floorFor(decodeNumber(max?.max_event_worker_count, 0));
   return {
-    backup_job_workers: readIntInRange(backupJobWorkers, 'backup_job_workers', bFloor),
-    event_workers: readIntInRange(eventWorkers, 'event_workers', eFloor),
+    backup_job_workers: readNumber(backupJobWorkers, 'backup_job_workers', { integer: true, min: bFloor }),
+    event_workers: readNumber(eventWorkers, 'event_workers', { integer: true, min: eFloor }),
   };
 }
 

@@ -51,7 +51,7 @@ function scheduleInput(config: ScheduleSettings, payload: unknown): ScheduleInpu
     const value = firstSet(p[f.key], setting(config, f.setting, SCHEDULE.defaults[f.setting]));
     if (isBlank(value)) {
       const { min, max } = SCHEDULE.limits[f.setting];
-      throw invalid(`${f.key} is missing (the node's ${f.setting} is empty): expected a whole number from ${min} to ${max}`);
+      throw invalid(`${f.key} must be a whole number from ${min} to ${max}, got nothing: the node's ${f.setting} is empty`);
     }
     input[f.key] = value;
   }

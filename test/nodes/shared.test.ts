@@ -140,7 +140,7 @@ describe('shared: task selection', () => {
     for (const bad of ['-1', '1.5', 'Mail']) {
       await assert.rejects(selectTask(RED, node, { task: bad, taskType: 'num' }, msg({})), (err: Error & { code?: unknown }) => {
         assert.equal(err.code, 'EINVALID');
-        assert.match(err.message, new RegExp(`task id "${bad.replace('.', '\\.')}" is not valid: expected a whole number`));
+        assert.match(err.message, new RegExp(`^task id must be a whole number of 0 or more, got "${bad.replace('.', '\\.')}"$`));
         return true;
       });
     }

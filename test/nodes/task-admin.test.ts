@@ -160,7 +160,7 @@ describe('abm365-task node', function () {
 
   describe('bad values: EINVALID naming the value and what is allowed, and no request', () => {
     const cases: BadValueCase[] = [
-      { what: 'action unknown', node: { action: 'purge' }, match: /action "purge".*delete, relink/ },
+      { what: 'action unknown', node: { action: 'purge' }, match: /action must be one of delete, relink, got "purge"/ },
       // No destructive default: a node without an action (a hand-written flow) deletes nothing.
       { what: 'action not set', node: { action: undefined }, match: /action is not set: pick delete or relink/ },
       { what: 'action empty', node: { action: '' }, match: /action is not set: pick delete or relink/ },

@@ -12,7 +12,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { invalid } from '../../dsm/errors';
 import type { TaskRef, TaskSelection } from '../../abm';
-import { isBlank } from '../../abm/validate';
+import { describeValue, isBlank, readChoice } from '../../abm/validate';
 
 export type { TaskRef, TaskSelection };
 
@@ -47,7 +47,7 @@ function evaluate(RED: NodeAPI, value: string, type: string, node: Node, msg: No
 export function toTaskRef(value: unknown, field: string): TaskRef {
   if (typeof value === 'number') {
     if (Number.isInteger(value) && value >= 0) return value;
-    throw invalid(`${field} ${value} is not a task id: expected a whole number of at least 0 or a task name`);
+    throw invalid(`${field} must be a task id (a whole number of 0 or more) or a task name, got ${describeValue(value)}`);
   }
   if (typeof value === 'string') {
     const s = value.trim();
@@ -81,7 +81,7 @@ export async function selectTask(
   msg: NodeMessage,
   options: SelectTaskOptions = {},
 ): Promise<TaskSelection> {
-  const type = isBlank(config.taskType) ? (options.defaultType ?? DEFAULT_TASK_TYPE) : String(config.taskType);
+  const type = readChoice<TaskType>(config.taskType, 'taskType', TASK_TYPES, options.defaultType ?? DEFAULT_TASK_TYPE);
   const raw = config.task === undefined || config.task === null ? '' : String(config.task);
   switch (type) {
     case 'all':
@@ -95,7 +95,7 @@ export async function selectTask(
     case 'num':
       // An id field holds a whole number: "-1" or "1.5" is a typo, not a task name.
       if (!isBlank(raw) && !/^\d+$/.test(raw.trim())) {
-        throw invalid(`task id "${raw.trim()}" is not valid: expected a whole number of at least 0`);
+        throw invalid(`task id must be a whole number of 0 or more, got ${describeValue(raw.trim())}`);
       }
       return toTaskRef(raw.trim(), 'task');
     case 'str':
@@ -107,7 +107,5 @@ export async function selectTask(
       const value = await evaluate(RED, raw, type, node, msg);
       return toTaskRef(value, `task (${type}.${raw})`);
     }
-    default:
-      throw invalid(`taskType "${type}" is not valid: expected one of ${TASK_TYPES.join(', ')}`);
   }
 }
