@@ -8,14 +8,15 @@
 // work, alternated to cancel drift. Prints a table; with --json, one JSON object with every
 // figure as the last line. --profile <case> runs that case's "ours" part once more under the
 // V8 CPU profiler and prints where the time goes (the .cpuprofile is kept in the temp dir).
-// Cases: overhead, flow, burst, fanin, biglog, longrun, load. Everything started is stopped.
+// Cases: overhead, flow, burst, fanin, detect, nasload, biglog, longrun, load. Everything
+// started is stopped.
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const ROOT = path.resolve(__dirname, '..');
-const CASES = ['overhead', 'flow', 'burst', 'fanin', 'biglog', 'longrun', 'load'];
+const CASES = ['overhead', 'flow', 'burst', 'fanin', 'detect', 'nasload', 'biglog', 'longrun', 'load'];
 
 function parseArgs(argv) {
   const opts = { json: false, cases: CASES, profile: undefined, https: false, quick: false, build: true };
@@ -116,6 +117,14 @@ const N = {
   flowMsgs: opts.quick ? 400 : 2000,
   flowBlock: 100,
   flowWarm: opts.quick ? 100 : 300,
+  detectInterval: 60,
+  detectFast: 10,
+  detectRounds: opts.quick ? 2 : 5,
+  detectMonitors: 4,
+  nasloadInterval: 10,
+  nasloadFast: 3,
+  nasloadIdleCycles: 3,
+  nasloadFastCycles: 5,
 };
 
 /**
@@ -540,6 +549,137 @@ async function caseFanin(ctx) {
   };
 }
 
+/** A junction that records when each monitor event leaves the monitor (Date.now(), ms). */
+function eventRecorder(rt, id) {
+  const events = [];
+  rt.node(id).on('input', (msg, _send, done) => {
+    events.push({ at: Date.now(), topic: msg.topic, taskId: msg.payload && Number(msg.payload.task_id) });
+    done();
+  });
+  return events;
+}
+
+async function until(check, ms, what, step = 50) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await U.sleep(step);
+  }
+}
+
+/**
+ * How long a failed run takes to reach the flow, with interval 60 s and fastInterval 10 s.
+ * A run is started on the simulator (as by a schedule); each of N.detectMonitors monitors, on
+ * config nodes of their own (so each has its own poller and poll phase), is made to poll
+ * once at a random moment of one fast cycle (as its next 60 s poll would for a real run, which
+ * lasts longer than that) and so polls fast from then on; the run is then ended as failed,
+ * and the time from that end (the simulator's clock) to each monitor's `failed` event
+ * leaving the monitor (this process's clock, the same machine) is one sample.
+ */
+async function caseDetect(ctx) {
+  const { rt, sim } = ctx;
+  const K = N.detectMonitors;
+  const flow = [...R.catchAll('catch-d', 'err-d')];
+  for (let k = 0; k < K; k++) {
+    flow.push(R.nasNode(`nas-d${k}`, sim.url));
+    flow.push(R.flowNode('abm365-monitor', `mon-d${k}`, `nas-d${k}`, { interval: N.detectInterval, fastInterval: N.detectFast, taskType: 'all', task: '', logLevel: 'none', format: 'events' }, [[`ev-d${k}`]]));
+    flow.push(R.junction(`ev-d${k}`));
+  }
+  await rt.deploy(flow);
+  const events = Array.from({ length: K }, (_, k) => eventRecorder(rt, `ev-d${k}`));
+  const errors = rt.sink('err-d');
+  const [taskId] = await sim.call('taskIds');
+  await sim.call('setRunSeconds', { seconds: 3600 });
+  const samples = [];
+  const seen = (k, from, topic) => events[k].slice(from[k]).find((e) => e.topic === topic && e.taskId === taskId);
+  try {
+    await until(async () => (await sim.counts()).byMethod.list_tasks >= K, 10000, 'the first polls');
+    for (let round = 0; round < N.detectRounds; round++) {
+      const from = events.map((e) => e.length);
+      await sim.call('startRun', { taskId });
+      await Promise.all(
+        Array.from({ length: K }, async (_, k) => {
+          await U.sleep(Math.random() * N.detectFast * 1000);
+          rt.node(`mon-d${k}`).receive({ payload: 'poll now' });
+        }),
+      );
+      await until(() => events.every((_, k) => seen(k, from, 'started')), 15000, 'started events');
+      await U.sleep(1000 + Math.random() * 1000);
+      const end = await sim.call('finishRun', { taskId, outcome: 'error' });
+      await until(() => events.every((_, k) => seen(k, from, 'failed')), (N.detectInterval + 15) * 1000, 'failed events');
+      for (let k = 0; k < K; k++) samples.push(seen(k, from, 'failed').at - end);
+    }
+    if (errors.count) throw new Error(`detect: ${errors.count} errors reached the Catch node: ${errors.last.error && errors.last.error.message}`);
+  } finally {
+    await sim.call('setRunSeconds', { seconds: 2 });
+    await rt.deploy([]);
+    await sim.reset();
+  }
+  return {
+    interval_s: N.detectInterval,
+    fast_interval_s: N.detectFast,
+    samples: samples.length,
+    median_ms: U.median(samples),
+    p99_ms: U.percentile(samples, 99),
+    max_ms: Math.max(...samples),
+  };
+}
+
+/**
+ * Requests the NAS gets from one config node with 5 monitors and 1 backup node with wait for
+ * completion, per hour: counted on the simulator over whole poll cycles and scaled to an hour.
+ * At the shortest intervals the monitor allows (10 s, 3 s fast), so the window is short:
+ * idle, over 3 intervals; running (the backup node started a run and waits), over 5 fast
+ * intervals. Each window starts half an interval before a poll, so it holds whole cycles.
+ */
+async function caseNasload(ctx) {
+  const { rt, sim } = ctx;
+  const I = N.nasloadInterval;
+  const F = N.nasloadFast;
+  const flow = [R.nasNode('nas-n', sim.url), R.junction('out-n'), R.junction('done-n'), ...R.catchAll('catch-n', 'err-n')];
+  for (let i = 0; i < 5; i++) {
+    // The editor's defaults (log lines at level error included), one as a Home Assistant sensor.
+    flow.push(R.flowNode('abm365-monitor', `mon-n${i}`, 'nas-n', { interval: I, fastInterval: F, taskType: 'all', task: '', format: i === 4 ? 'ha-sensor' : 'events' }, [['out-n']]));
+  }
+  flow.push(R.flowNode('abm365-backup', 'b-n', 'nas-n', { action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: 3600 }, [['out-n'], ['done-n']]));
+  await rt.deploy(flow);
+  const errors = rt.sink('err-n');
+  const done = rt.sink('done-n');
+  /** Requests per hour over `cycles` whole cycles of `period` s, from now on. */
+  const window = async (period, cycles) => {
+    await sim.reset();
+    await U.sleep((cycles + 1.5) * period * 1000);
+    const reqs = await sim.call('requests');
+    const polls = reqs.filter((r) => r.method === 'list_tasks').map((r) => r.at);
+    if (polls.length === 0) throw new Error(`nasload: no poll in ${cycles + 1.5} cycles of ${period} s`);
+    const from = polls[0] - (period * 1000) / 2;
+    const to = from + cycles * period * 1000;
+    const inWindow = reqs.filter((r) => r.at >= from && r.at < to);
+    const byMethod = {};
+    for (const r of inWindow) byMethod[r.method] = (byMethod[r.method] || 0) + 1;
+    return { perHour: (inWindow.length * 3600) / (cycles * period), byMethod };
+  };
+  await sim.call('setRunSeconds', { seconds: 3600 });
+  try {
+    // Logins and the first polls out of the way, then nothing runs.
+    await U.sleep(2000);
+    const idle = await window(I, N.nasloadIdleCycles);
+    rt.node('b-n').receive({ payload: '' });
+    await until(async () => (await sim.call('running')).length === 1, 10000, 'the backup run');
+    await U.sleep(2 * F * 1000);
+    const running = await window(F, N.nasloadFastCycles);
+    const [taskId] = await sim.call('running');
+    await sim.call('finishRun', { taskId, outcome: 'success' });
+    await until(() => done.count >= 1, (F + 10) * 1000, "the backup node's output 2");
+    if (errors.count) throw new Error(`nasload: ${errors.count} errors reached the Catch node: ${errors.last.error && errors.last.error.message}`);
+    return { interval_s: I, fast_interval_s: F, monitors: 5, backup_waits: 1, idle_per_hour: idle.perHour, running_per_hour: running.perHour, idle_by_method: idle.byMethod, running_by_method: running.byMethod };
+  } finally {
+    await sim.call('setRunSeconds', { seconds: 2 });
+    await rt.deploy([]);
+    await sim.reset();
+  }
+}
+
 async function caseBiglog(ctx) {
   const { rt, sim } = ctx;
   const lines = await sim.call('setTaskLogLines', { taskId: 1, n: N.biglogLines });
@@ -846,6 +986,37 @@ function report(res) {
       yes(f.requests_per_interval === f.baseline_requests_per_interval),
     ]);
   }
+  const d = res.detect;
+  if (d) {
+    json.detect_ms_median = U.round(d.median_ms, 0);
+    json.detect_ms_p99 = U.round(d.p99_ms, 0);
+    const goal = (d.fast_interval_s + 2) * 1000;
+    rows.push([
+      `failed run to event (${d.samples} runs, interval ${d.interval_s} s, fast ${d.fast_interval_s} s)`,
+      `median ${fmt(d.median_ms / 1000, 2)} s, p99 ${fmt(d.p99_ms / 1000, 2)} s`,
+      '',
+      '',
+      `p99 <= ${goal / 1000} s`,
+      yes(d.p99_ms <= goal),
+    ]);
+  }
+  const q = res.nasload;
+  if (q) {
+    json.nas_requests_per_hour_idle = U.round(q.idle_per_hour, 0);
+    json.nas_requests_per_hour_running = U.round(q.running_per_hour, 0);
+    json.nas_requests_interval_s = q.interval_s;
+    json.nas_requests_fast_interval_s = q.fast_interval_s;
+    const goal = 3600 / q.interval_s + 1;
+    const methods = (m) => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ');
+    rows.push([
+      `NAS requests/hour (${q.monitors} monitors + ${q.backup_waits} waiting backup, interval ${q.interval_s} s, fast ${q.fast_interval_s} s)`,
+      `idle ${fmt(q.idle_per_hour, 0)} (${methods(q.idle_by_method)}), running ${fmt(q.running_per_hour, 0)} (${methods(q.running_by_method)})`,
+      `idle ${fmt(goal, 0)} (one poll per interval + 1)`,
+      fmt(q.idle_per_hour / goal, 2),
+      `idle <= ${fmt(goal, 0)}`,
+      yes(q.idle_per_hour <= goal),
+    ]);
+  }
   const l = res.biglog;
   if (l) {
     json.biglog_ratio = U.round(l.ratio);
@@ -928,11 +1099,11 @@ async function main() {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  // Bounded: whatever happens, nothing outlives 6 minutes.
+  // Bounded: whatever happens, nothing outlives 10 minutes.
   const watchdog = setTimeout(() => {
-    log('watchdog: over 6 minutes, stopping');
+    log('watchdog: over 10 minutes, stopping');
     stopAll().finally(() => process.exit(1));
-  }, 6 * 60 * 1000);
+  }, 10 * 60 * 1000);
   watchdog.unref();
 
   const res = {};
@@ -962,6 +1133,8 @@ async function main() {
     await run('flow', caseFlow);
     await run('burst', caseBurst);
     await run('fanin', caseFanin);
+    await run('detect', caseDetect);
+    await run('nasload', caseNasload);
     await run('biglog', caseBiglog);
     await run('longrun', caseLongrun);
     await run('load', caseLoad);

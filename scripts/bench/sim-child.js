@@ -38,6 +38,15 @@ const commands = {
     sim.abm.runSeconds = m.seconds;
     return true;
   },
+  // Runs under the bench's control: started here, ended at a time the bench picks (Date.now()
+  // of the end is the answer: the detect case times the monitor's event from it).
+  startRun: (m) => sim.abm.startRun(m.taskId, 'bench'),
+  finishRun: (m) => {
+    const at = Date.now();
+    return sim.abm.finishRun(m.taskId, m.outcome) ? at : null;
+  },
+  taskIds: () => sim.abm.tasks.map((t) => Number(t.task_id)),
+  running: () => sim.abm.tasks.filter((t) => sim.abm.isRunning(t.task_id)).map((t) => Number(t.task_id)),
   memory: () => process.memoryUsage(),
   cpu: () => process.cpuUsage(),
   stop: async () => {
