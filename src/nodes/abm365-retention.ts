@@ -4,7 +4,7 @@
 import type { NodeAPI } from 'node-red';
 import { setRetention, validateRetention } from '../abm';
 import { asRecord, firstSet, readChoice, readNumber } from '../abm/validate';
-import { RETENTION } from './shared/defaults';
+import { RETENTION, settingOr } from './shared/defaults';
 import { defineFlowNode } from './shared/define';
 import type { TaskNodeSettings } from './shared/define';
 import { step } from './shared/pipeline';
@@ -23,9 +23,9 @@ interface RetentionSettings extends TaskNodeSettings {
 function daysToKeep(config: RetentionSettings, payload: unknown): number {
   const override = firstSet(asRecord(payload).days_to_keep);
   if (override !== undefined) return validateRetention(override);
-  const mode = readChoice<Mode>(config.mode === undefined ? RETENTION.defaults.mode : config.mode, 'mode', MODES);
+  const mode = readChoice<Mode>(settingOr(config.mode, RETENTION.defaults.mode), 'mode', MODES);
   if (mode === 'all') return 0;
-  const days = config.days === undefined ? RETENTION.defaults.days : config.days;
+  const days = settingOr(config.days, RETENTION.defaults.days);
   // In "days" mode 0 is not "keep all": the node asks for a number of days.
   return readNumber(days, 'days', { ...RETENTION.limits.days, integer: true });
 }

@@ -6,7 +6,7 @@ import { setSchedule, validateSchedule } from '../abm';
 import type { ScheduleInput } from '../abm';
 import { asRecord, firstSet, isBlank } from '../abm/validate';
 import { invalid } from '../dsm/errors';
-import { SCHEDULE } from './shared/defaults';
+import { SCHEDULE, settingOr } from './shared/defaults';
 import { defineFlowNode } from './shared/define';
 import type { TaskNodeSettings } from './shared/define';
 import { step } from './shared/pipeline';
@@ -30,11 +30,6 @@ const HOUR_FIELDS = [
   { key: 'repeat_every_hours', setting: 'repeatHours' },
 ] as const;
 
-/** A node setting, or the editor's default when a hand-written flow leaves it out. */
-function setting(config: ScheduleSettings, name: keyof ScheduleSettings, fallback: unknown): unknown {
-  return config[name] === undefined ? fallback : config[name];
-}
-
 /**
  * The schedule to apply: msg.payload keys present override the node's settings. A setting the
  * editor requires but that was left empty is an error here (abm would read it as its default).
@@ -42,13 +37,13 @@ function setting(config: ScheduleSettings, name: keyof ScheduleSettings, fallbac
 function scheduleInput(config: ScheduleSettings, payload: unknown): ScheduleInput {
   const p = asRecord(payload);
   const input: ScheduleInput = {
-    policy: firstSet(p.policy, setting(config, 'policy', SCHEDULE.defaults.policy)),
-    run_days: firstSet(p.run_days, setting(config, 'days', SCHEDULE.defaults.days)),
+    policy: firstSet(p.policy, settingOr(config.policy, SCHEDULE.defaults.policy)),
+    run_days: firstSet(p.run_days, settingOr(config.days, SCHEDULE.defaults.days)),
   };
   // Only a schedule reads the times (validateSchedule checks the policy here).
   if (validateSchedule({ policy: input.policy }).policy !== 'scheduled') return input;
   for (const f of HOUR_FIELDS) {
-    const value = firstSet(p[f.key], setting(config, f.setting, SCHEDULE.defaults[f.setting]));
+    const value = firstSet(p[f.key], settingOr(config[f.setting], SCHEDULE.defaults[f.setting]));
     if (isBlank(value)) {
       const { min, max } = SCHEDULE.limits[f.setting];
       throw invalid(`${f.key} must be a whole number from ${min} to ${max}, got nothing: the node's ${f.setting} is empty`);

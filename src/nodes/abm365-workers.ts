@@ -4,7 +4,7 @@
 import type { NodeAPI } from 'node-red';
 import { setWorkers, validateWorkers } from '../abm';
 import { asRecord, firstSet } from '../abm/validate';
-import { WORKERS } from './shared/defaults';
+import { settingOr, WORKERS } from './shared/defaults';
 import { defineFlowNode } from './shared/define';
 import { step } from './shared/pipeline';
 import type { FlowNodeSettings } from './shared/pipeline';
@@ -14,17 +14,12 @@ interface WorkersSettings extends FlowNodeSettings {
   eventWorkers?: unknown;
 }
 
-/** A setting the flow leaves out is the editor's default; an empty one stays empty and is refused, as the editor does. */
-function orDefault(value: unknown, setting: keyof typeof WORKERS.defaults): unknown {
-  return value === undefined ? WORKERS.defaults[setting] : value;
-}
-
 const init = function (RED: NodeAPI): void {
   defineFlowNode<WorkersSettings>(RED, 'abm365-workers', (flow, config) => (msg) => {
     const p = asRecord(msg.payload);
     const requested = validateWorkers(
-      firstSet(p.backup_job_workers) ?? orDefault(config.backupJobWorkers, 'backupJobWorkers'),
-      firstSet(p.event_workers) ?? orDefault(config.eventWorkers, 'eventWorkers'),
+      firstSet(p.backup_job_workers) ?? settingOr(config.backupJobWorkers, WORKERS.defaults.backupJobWorkers),
+      firstSet(p.event_workers) ?? settingOr(config.eventWorkers, WORKERS.defaults.eventWorkers),
     );
     return step({
       topic: 'workers',

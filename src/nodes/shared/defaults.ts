@@ -7,6 +7,14 @@ import type { TaskType } from './task';
 
 const ALL_DAYS: readonly number[] = [0, 1, 2, 3, 4, 5, 6];
 
+/**
+ * A node setting, or the editor's default when the flow leaves it out. A setting that is there
+ * but empty stays empty: it is refused, as the dialog refuses it.
+ */
+export function settingOr(value: unknown, editorDefault: unknown): unknown {
+  return value === undefined ? editorDefault : value;
+}
+
 export const QUERY = {
   defaults: { operation: 'tasks', taskType: 'str' as TaskType, offset: 0, limit: DEFAULT_LOG_LIMIT, allPages: false },
   limits: { offset: { min: 0 }, limit: { min: 1, max: 5000 } },
