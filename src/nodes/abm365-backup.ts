@@ -78,7 +78,7 @@ const init = function (RED: NodeAPI): void {
     const persist = (): void => file?.setWaits(node.id, [...pending.values()]);
 
     const waitStatus = (): void => {
-      if (waits.size > 0) flow.status.show({ fill: 'blue', shape: 'ring', text: `waiting (${waits.size})` });
+      if (waits.size > 0) flow.status.show({ fill: 'blue', shape: 'ring', text: flow.statusText('waiting', { count: waits.size }) });
     };
 
     /** Output 2: one msg per task when its run ends; errors (timeout) go to Catch with that msg. */
@@ -118,7 +118,7 @@ const init = function (RED: NodeAPI): void {
           done();
           const out = RED.util.cloneMessage(base);
           out.payload = end;
-          flow.status.ok(`${end.task_name}: ${end.result}`);
+          flow.status.ok(flow.statusText('ended', { task: end.task_name, result: end.result }));
           node.send([null, out]);
           waitStatus();
         })
@@ -184,7 +184,8 @@ const init = function (RED: NodeAPI): void {
         return step<CancelActionResult | CancelActionResult[]>({
           topic: 'cancel',
           run: (nas) => cancelBackupRun(nas.client(), ref),
-          summary: (r) => (Array.isArray(r) ? `cancelled ${count(r, (x) => x.cancelled)}` : r.cancelled ? 'cancelled' : String(r.reason)),
+          summary: (r) =>
+            Array.isArray(r) ? flow.statusText('cancelledCount', { count: count(r, (x) => x.cancelled) }) : r.cancelled ? flow.statusText('cancelled') : String(r.reason),
         });
       }
       // With a wait, the task entries read before the start tell our run from an earlier one
@@ -199,7 +200,8 @@ const init = function (RED: NodeAPI): void {
           }
           return startBackup(c, ref);
         },
-        summary: (r) => (Array.isArray(r) ? `started ${count(r, (x) => x.started)}` : r.started ? 'started' : String(r.reason)),
+        summary: (r) =>
+          Array.isArray(r) ? flow.statusText('startedCount', { count: count(r, (x) => x.started) }) : r.started ? flow.statusText('started') : String(r.reason),
         after: (r, sent) => {
           if (!wait) return;
           // Started now or already running: either way the caller wants to hear when it ends.

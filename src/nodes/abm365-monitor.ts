@@ -135,7 +135,7 @@ const init = function (RED: NodeAPI): void {
       status.show({
         fill: failing > 0 ? 'red' : running > 0 ? 'blue' : 'green',
         shape: 'dot',
-        text: `${clock(new Date(s.at))} · ${running} running, ${failing} failing`,
+        text: flow.statusText('poll', { time: clock(new Date(s.at)), running, failing }),
       });
     };
 
@@ -218,7 +218,7 @@ const init = function (RED: NodeAPI): void {
       });
     };
     if (flow.nas) {
-      status.show({ fill: 'grey', shape: 'ring', text: 'waiting for first poll' });
+      status.show({ fill: 'grey', shape: 'ring', text: flow.statusText('waiting') });
       start().catch(fail);
     }
 
