@@ -37,6 +37,9 @@ function pickBefore(t: TaskEntry): Before {
   return { last_execution_time: t.last_execution_time, task_execution_id: t.task_execution_id };
 }
 
+/** Least time left to a wait taken up again after a redeploy or restart. */
+const REARM_GRACE_MS = 60_000;
+
 /** Task-log lines read per page, and pages at most, when looking for one execution's lines. */
 const RUN_LOG_PAGE = 500;
 const RUN_LOG_PAGES = 20;
@@ -82,7 +85,7 @@ const init = function (RED: NodeAPI): void {
     };
 
     /** Output 2: one msg per task when its run ends; errors (timeout) go to Catch with that msg. */
-    const arm = (w: PendingWait): void => {
+    const arm = (w: PendingWait, again = false): void => {
       const nas = flow.nas;
       if (!nas || flow.closed) return;
       const task = { task_id: w.task_id, task_name: w.task_name };
@@ -112,7 +115,10 @@ const init = function (RED: NodeAPI): void {
           persist();
         },
       };
-      waitForRunEnd(poller, task, w.startedAfter, Math.max(0, w.deadline - Date.now()), ac.signal, options)
+      // A wait taken up again after a restart gets a few polls even when its time ran out while
+      // Node-RED was down: the run may well have ended meanwhile.
+      const left = Math.max(again ? REARM_GRACE_MS : 0, w.deadline - Date.now());
+      waitForRunEnd(poller, task, w.startedAfter, left, ac.signal, options)
         .then((end) => {
           if (flow.closed) return; // a redeploy: the wait stays in the file, the next instance answers
           done();
@@ -161,7 +167,7 @@ const init = function (RED: NodeAPI): void {
     };
 
     // Waits of the node's previous instance (redeploy) or of the process before (restart).
-    for (const w of pending.values()) arm(w);
+    for (const w of pending.values()) arm(w, true);
 
     flow.onClose((removed) => {
       for (const ac of waits) ac.abort();

@@ -248,4 +248,19 @@ describe('abm365-backup', function () {
     assert.equal(out2.tag, 'ours');
     assert.ok(sim().callsTo('get_all_log').length > 0, 'the task log was read');
   });
+
+  it('a wait whose time ran out while Node-RED was down still gets a poll: the run that ended meanwhile is answered, not EWAITTIMEOUT', async () => {
+    sim().abm.runSeconds = 60;
+    const props = { action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '1' };
+    await backup.deploy(props);
+    await backup.run({ tag: 'late' });
+    await helper.unload();
+    dropFileStores();
+    await sleep(1200); // past the wait's deadline
+    sim().abm.finishRun(1, 'success');
+    await backup.deploy(props);
+    const out2 = await polling(nextMessage(helper.getNode('out2'), 8000));
+    assert.equal((out2.payload as { result: string }).result, 'success');
+    assert.equal(out2.tag, 'late');
+  });
 });
