@@ -676,7 +676,10 @@ export function deriveSensorMessages(
     const payload = haSensorState(task, mem, { ...options, at: next.at });
     const json = JSON.stringify(payload);
     if (prev === undefined || entry?.sensor !== json) messages.push({ topic: taskName(task), payload });
-    if (entry !== undefined) entry.sensor = json;
+    if (entry !== undefined) {
+      entry.sensor = json;
+      entry.name = taskName(task);
+    }
   }
   return { messages, memory: mem };
 }

@@ -76,6 +76,7 @@ function taskMemory(v: unknown): TaskRunMemory | undefined {
   if (typeof v.reason === 'string' || v.reason === null) out.reason = v.reason;
   if (typeof v.line === 'string') out.line = v.line;
   if (typeof v.sensor === 'string') out.sensor = v.sensor;
+  if (typeof v.name === 'string') out.name = v.name;
   if (v.overdue === true) out.overdue = true;
   return out;
 }

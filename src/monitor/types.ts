@@ -74,6 +74,8 @@ export interface TaskRunMemory {
   attention?: number;
   /** The ha-sensor payload last sent, as JSON, so that only changes are sent. */
   sensor?: string;
+  /** The task's name when that payload was sent (the topic of an `unavailable` sent without a poll). */
+  name?: string;
   /** An `overdue` episode is in progress (reported once; a success ends it). */
   overdue?: boolean;
 }

@@ -48,6 +48,16 @@ interface MonitorSettings {
   version?: unknown;
 }
 
+function parseSensor(json: string | undefined): SensorPayload | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const v = JSON.parse(json) as SensorPayload;
+    return v && typeof v === 'object' && v.attributes && typeof v.attributes === 'object' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A sensor payload for a NAS that cannot be reached: the last one known, marked unavailable. */
 function unavailable(payload: SensorPayload): SensorPayload {
   return { state: 'unavailable', attributes: { ...payload.attributes, available: false } };
@@ -117,8 +127,6 @@ const init = function (RED: NodeAPI): void {
     };
 
     let selectedIds: ((id: number) => boolean) | undefined;
-    /** The sensor payloads last sent per task, for `unavailable` during an outage. */
-    let lastTasks: TaskEntry[] = [];
 
     const optionsFor = (tasks: TaskEntry[], selection: TaskSelection): MonitorOptions => {
       if (selection === 'all') return { ...base, tasks: 'all' };
@@ -171,7 +179,6 @@ const init = function (RED: NodeAPI): void {
         mem = overdue.memory;
         for (const e of overdue.events) out.push({ topic: e.event, payload: e });
       }
-      lastTasks = s.tasks.filter((t) => isSelected(t, options));
       remember(mem);
       showPoll(s, options);
       for (const m of out) node.send(m);
@@ -185,12 +192,13 @@ const init = function (RED: NodeAPI): void {
       if (health.event !== undefined) {
         const mem: RunMemory = { ...(memory ?? { tasks: {} }), outage: health.outage };
         if (format === 'ha-sensor') {
-          const opts: MonitorOptions & { at: number } = { ...base, at };
-          for (const t of lastTasks) {
-            const payload = unavailable(haSensorState(t, mem, opts));
-            const entry = mem.tasks[String(t.task_id)];
-            if (entry !== undefined) entry.sensor = JSON.stringify(payload);
-            node.send({ topic: typeof t.task_name === 'string' ? t.task_name : String(t.task_name), payload });
+          // Every sensor sent so far (kept in memory, also across a restart) turns unavailable.
+          for (const [id, entry] of Object.entries(mem.tasks)) {
+            const last = parseSensor(entry.sensor);
+            if (last === undefined || last.state === 'unavailable') continue;
+            const payload = unavailable(last);
+            entry.sensor = JSON.stringify(payload);
+            node.send({ topic: entry.name ?? id, payload });
           }
         } else {
           node.send({ topic: health.event.event, payload: health.event });

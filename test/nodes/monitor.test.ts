@@ -282,6 +282,26 @@ describe('abm365-monitor', function () {
       }
     });
 
+    it('ha-sensor: a NAS already down when Node-RED starts again turns the sensors sent before the restart unavailable', async () => {
+      sim().abm.addTask({ task_name: 'second' });
+      const id = newId();
+      let msgs = await deploy(id, { format: 'ha-sensor' });
+      await sleep(100);
+      assert.equal(msgs.length, 2);
+      await helper.unload();
+      memoryStore.forget(id);
+      dropFileStores();
+      sim().faults.add({ kind: 'html502', method: 'list_tasks', times: Infinity });
+      msgs = await deploy(id, { format: 'ha-sensor' }, false);
+      await polls(2);
+      await sleep(100);
+      assert.deepEqual(msgs.map((m) => [m.topic, (m.payload as { state: string }).state]).sort(), [
+        ['second', 'unavailable'],
+        ['test', 'unavailable'],
+      ]);
+      sim().faults.clear();
+    });
+
     it('an overdue task (no success within staleHours, never-run counts) gives one `overdue` per episode, none while it runs', async () => {
       const task = sim().abm.addTask({ task_name: 'never' });
       const msgs = await deploy(newId(), { staleHours: '1', task: 'never', taskType: 'str' });
