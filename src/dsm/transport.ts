@@ -1,6 +1,6 @@
 // HTTP to one NAS: axios over the client's own agent (its TLS mode and pin, src/dsm/tls.ts),
-// no redirects, body read as text, a hard per-request deadline, and every failure turned into
-// a TransportFailure. A request takes a queue slot first, then goes to axios.
+// no redirects, body read as text, axios' own timeout, and every failure turned into a
+// TransportFailure. A request takes a queue slot first, then goes to axios.
 
 import type { AxiosInstance, AxiosStatic } from 'axios';
 import type * as http from 'http';
@@ -113,11 +113,9 @@ function loadAxios(): AxiosStatic {
   return axiosStatic;
 }
 
-/** One request on the wire: abortAll() and the deadline abort it, and say which it was. */
+/** One request on the wire; abortAll() marks it, so that its failure reads as ECLOSED. */
 interface Flight {
-  controller: AbortController;
   closing: boolean;
-  timedOut: boolean;
 }
 
 export class Transport {
@@ -146,8 +144,9 @@ export class Transport {
       validateStatus: () => true,
       maxContentLength: MAX_BODY_BYTES,
       maxBodyLength: MAX_BODY_BYTES,
-      // The deadline is our own timer, for the whole exchange (axios' timeout only sees an idle socket).
+      // The timeout is per request (below): the time the socket may stay silent, connect included.
       timeout: 0,
+      transitional: { clarifyTimeoutError: true },
       httpAgent: settings.protocol === 'http' ? this.agent : undefined,
       httpsAgent: settings.protocol === 'https' ? this.agent : undefined,
       headers: { common: { 'User-Agent': 'node-red-abm365' }, post: { 'Content-Type': FORM } },
@@ -170,25 +169,24 @@ export class Transport {
         throw closedFailure();
       }
     }
-    const flight: Flight = { controller: new AbortController(), closing: false, timedOut: false };
-    const timer = setTimeout(() => {
-      flight.timedOut = true;
-      flight.controller.abort();
-    }, req.timeoutMs);
+    // No AbortSignal: axios with an AbortController cost 10-25 us more per call (of ~250 us,
+    // measured side by side); abortAll() closes the sockets instead.
+    const flight: Flight = { closing: false };
     this.inFlight.add(flight);
     try {
       this.onSend?.();
-      return await this.exchange(req, flight.controller.signal);
+      const response = await this.exchange(req);
+      if (flight.closing) throw closedFailure();
+      return response;
     } catch (err) {
       throw this.failure(err, flight, req.timeoutMs);
     } finally {
-      clearTimeout(timer);
       this.inFlight.delete(flight);
       release?.();
     }
   }
 
-  private async exchange(req: TransportRequest, signal: AbortSignal): Promise<TransportResponse> {
+  private async exchange(req: TransportRequest): Promise<TransportResponse> {
     const url = req.query ? `${this.base}${req.path}?${req.query}` : this.base + req.path;
     let headers = req.headers;
     // POST bodies get the form type from the defaults; a body on another method says it here.
@@ -198,7 +196,7 @@ export class Transport {
       url,
       data: req.body,
       headers,
-      signal,
+      timeout: req.timeoutMs,
       // A log page streams: read below, bounded there (axios would buffer it whole first).
       ...(req.stream ? { responseType: 'stream' as const, maxContentLength: -1 } : {}),
     });
@@ -212,14 +210,17 @@ export class Transport {
 
   /** What went wrong, in the package's codes; never a URL (URLs carry the session id). */
   private failure(err: unknown, flight: Flight, timeoutMs: number): TransportFailure {
+    if (err instanceof TransportFailure) return err;
     if (this.closed || flight.closing) return closedFailure();
-    if (flight.timedOut) return new TransportFailure('ETIMEDOUT', `no answer within ${Math.round(timeoutMs / 100) / 10} s`);
+    const codes = errorCodes(err);
+    // axios' timeout (clarified to ETIMEDOUT), or a connect that timed out.
+    if (codes.includes('ETIMEDOUT')) return new TransportFailure('ETIMEDOUT', `no answer within ${Math.round(timeoutMs / 100) / 10} s`);
     const pin = findInChain(err, isFingerprintMismatch);
     if (pin) {
       return new TransportFailure('EFINGERPRINT', 'certificate fingerprint mismatch', { fingerprint: { expected: pin.expected, seen: pin.seen } });
     }
     const message = err instanceof Error ? err.message : String(err);
-    const problem = classifyNetworkError(errorCodes(err), message);
+    const problem = classifyNetworkError(codes, message);
     const detail: TransportDetail = {};
     if (problem.nameMismatch) {
       detail.nameMismatch = true;
@@ -228,12 +229,13 @@ export class Transport {
     return new TransportFailure(problem.code, problem.reason, detail);
   }
 
-  /** Abort everything on the wire now (they fail with ECLOSED); later requests still go out. */
+  /**
+   * Abort everything on the wire now by closing the agent's sockets (they fail with ECLOSED);
+   * the agent opens new ones for later requests (the logout on close).
+   */
   abortAll(): void {
-    for (const flight of this.inFlight) {
-      flight.closing = true;
-      flight.controller.abort();
-    }
+    for (const flight of this.inFlight) flight.closing = true;
+    this.agent.destroy();
   }
 
   /** Close every socket of the agent. */
