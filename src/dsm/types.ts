@@ -27,7 +27,7 @@ export interface DsmClientOptions {
   tlsMode: TlsMode;
   /** SHA-256 fingerprint of the NAS certificate (any case, colons/spaces, openssl prefix ok). */
   fingerprint?: string;
-  /** Per-request timeout in milliseconds. */
+  /** Per request, in milliseconds: how long the NAS may stay silent (connecting included). */
   timeoutMs: number;
   /** Requests in flight at once; the rest queue. */
   maxConcurrent: number;
