@@ -329,18 +329,6 @@ export function useSimulator(options: SimulatorOptions = {}, scope: 'test' | 'de
   };
 }
 
-/** Mocha hooks that set ABM365_MIN_INTERVAL_MS (the poller's floor, test-only) for a describe and restore it after. */
-export function minIntervalMs(ms: number): void {
-  const saved = process.env.ABM365_MIN_INTERVAL_MS;
-  before(() => {
-    process.env.ABM365_MIN_INTERVAL_MS = String(ms);
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.ABM365_MIN_INTERVAL_MS;
-    else process.env.ABM365_MIN_INTERVAL_MS = saved;
-  });
-}
-
 /** The shared poller of the test NAS polls now (what an input to a monitor does); resolves when delivered. */
 export async function pollNow(): Promise<void> {
   const nas = helper.getNode(NAS_ID) as unknown as { poller(): { pollNow(): Promise<void> } };
