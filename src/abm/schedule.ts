@@ -96,18 +96,6 @@ export function validateSchedule(input: ScheduleInput): ScheduleRequest {
   };
 }
 
-const EMPTY_SCHEDULE: Schedule = {
-  date_type: 0,
-  hour: 0,
-  last_work_hour: 0,
-  minute: 0,
-  monthly_week: [],
-  repeat_date: 0,
-  repeat_hour: 0,
-  repeat_min: 0,
-  week_day: '0,1,2,3,4,5,6',
-};
-
 /** A copy of task_info with the schedule applied (docs/protocol.md §6). */
 export function applySchedule(taskInfo: TaskInfo, req: ScheduleRequest): TaskInfo {
   switch (req.policy) {
@@ -117,17 +105,18 @@ export function applySchedule(taskInfo: TaskInfo, req: ScheduleRequest): TaskInf
     case 'manual':
       return { ...taskInfo, backup_policy: 1, enable_schedule: false };
     case 'scheduled': {
-      const old = taskInfo.schedule !== null && typeof taskInfo.schedule === 'object' ? taskInfo.schedule : EMPTY_SCHEDULE;
+      // Fields DSM keeps beside these (date, *_store_config) stay as they were.
+      const old = taskInfo.schedule !== null && typeof taskInfo.schedule === 'object' ? taskInfo.schedule : {};
       const schedule: Schedule = {
         ...old,
         date_type: 0,
-        repeat_date: 0,
-        repeat_min: 0,
-        monthly_week: [],
         hour: req.start_hour,
-        minute: req.start_minute,
         last_work_hour: req.last_run_hour,
+        minute: req.start_minute,
+        monthly_week: [],
+        repeat_date: 0,
         repeat_hour: req.repeat_every_hours,
+        repeat_min: 0,
         week_day: req.run_days.join(','),
       };
       return { ...taskInfo, backup_policy: 1, enable_schedule: true, schedule };

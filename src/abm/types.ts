@@ -30,12 +30,12 @@ export interface Schedule {
   [key: string]: unknown;
 }
 
-/** One entry of list_tasks' `tasks`. Per-service counters are error_<svc>, warning_<svc>, processed_<svc>. */
 /** A task as a user names it: its id, or its name (lookup.ts resolves names). */
 export type TaskRef = number | string;
 /** One task, or every task (the actions that allow it). */
 export type TaskSelection = TaskRef | 'all';
 
+/** One entry of list_tasks' `tasks`. Per-service counters are error_<svc>, warning_<svc>, processed_<svc>. */
 export interface TaskEntry {
   task_id: number;
   task_name: string;
