@@ -11,7 +11,7 @@ import type { Poller } from './poller';
 import type { RunEndPayload, Snapshot } from './types';
 
 export interface WaitOptions {
-  /** How often to poll while waiting (the poller is held fast meanwhile); default 10 s, the fast floor applies. */
+  /** How often to poll while waiting (the poller is held fast meanwhile); default the monitors' fastInterval, else 10 s; the fast floor applies. */
   intervalMs?: number;
   /** Tolerance, in seconds, between the host's clock (startedAfter) and the NAS's run start. Default 5. */
   slackSeconds?: number;
@@ -154,12 +154,14 @@ export function waitForRunEnd(
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const fastMs = Math.max(0, options.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS);
-    release = poller.holdFast?.(fastMs);
+    // Without an interval of its own, the wait holds the poller at the fast interval its monitors
+    // ask for (their fastInterval), else the poller's default (10 s).
+    const asked = options.intervalMs !== undefined ? Math.max(0, options.intervalMs) : undefined;
+    release = poller.holdFast?.(asked);
     unsubscribe = poller.subscribe({
       id: `wait:${task.task_id}`,
-      intervalMs: fastMs,
-      fastIntervalMs: fastMs,
+      intervalMs: asked ?? (poller.holdFast ? Infinity : DEFAULT_WAIT_INTERVAL_MS),
+      ...(asked !== undefined ? { fastIntervalMs: asked } : {}),
       watchesTask: (id) => id === task.task_id,
       wantsLogs: true,
       onSnapshot,

@@ -15,6 +15,7 @@ import {
   reachability,
   storableMsg,
   userDirOf,
+  waitForRunEnd,
   type Outage,
   type PollOutcome,
   type RunMemory,
@@ -183,6 +184,26 @@ describe('monitor poller: fast polling', () => {
     assert.equal(poller.fastIntervalMs, 10_000, 'the other hold, at the default fast interval');
     release2();
     assert.equal(poller.fastIntervalMs, undefined);
+    assert.equal(poller.intervalMs, 60_000);
+    poller.close();
+  });
+});
+
+describe('monitor wait: fast polling', () => {
+  it('a backup wait holds the poller at the fast interval its monitors ask for, and lets go when the run ended', async () => {
+    const nas = new ScriptedNas();
+    const timers = new ManualTimers();
+    const poller = new Poller(nas, { now: timers.clock, setTimer: timers.setTimer, clearTimer: timers.clearTimer });
+    poller.subscribe({ id: 'mon', intervalMs: 60_000, fastIntervalMs: 5_000, wantsLogs: false, onSnapshot: () => undefined, onError: () => undefined });
+    await timers.advance(0);
+    nas.tasks = [task({ status: 4, progress_list: [{ job_id: 1 }] as TaskEntry['progress_list'], task_execution_id: 2 })];
+    const done = waitForRunEnd(poller, { task_id: 1, task_name: 'test' }, 0, 600_000);
+    assert.equal(poller.fastIntervalMs, 5_000, "held at the monitor's fast interval at once");
+    await timers.advance(5_000);
+    nas.tasks = [task({ last_execution_time: 1733800100, duration: 100, task_execution_id: 2 })];
+    await timers.advance(5_000);
+    assert.equal((await done).ended_at, 1733800100);
+    assert.equal(poller.fastIntervalMs, undefined, 'released');
     assert.equal(poller.intervalMs, 60_000);
     poller.close();
   });
