@@ -100,7 +100,11 @@ function removeTempDirs() {
 // Settings of the run
 
 const TIMEOUT_S = 2; // request timeout of both config nodes: "slow" faults answer later
-const MONITOR_INTERVAL_S = 1; // ABM365_MIN_INTERVAL_MS lowers the 10 s floor for the soak
+// The product's minimum intervals: the monitor polls every 10 s, every 3 s while a run or a
+// wait is on. Each NAS outage lasts 2.5 to 3.5 idle polls, so the monitor sees every one.
+const MONITOR_INTERVAL_S = 10;
+const FAST_INTERVAL_S = 3;
+const OUTAGE_MS = [2.5 * MONITOR_INTERVAL_S * 1000, 3.5 * MONITOR_INTERVAL_S * 1000];
 const RUN_SECONDS = 2;
 const NASES = [
   { name: 'nasA', https: false, password: 'S0ak-pässwörd+#&%=A' },
@@ -210,7 +214,7 @@ function buildFlows(nases) {
       task: '',
       taskType: 'all',
       interval: String(MONITOR_INTERVAL_S),
-      fastInterval: String(MONITOR_INTERVAL_S),
+      fastInterval: String(FAST_INTERVAL_S),
       failOnWarning: false,
       logLevel: nas.https ? 'error' : 'none',
       format: 'events',
@@ -372,7 +376,7 @@ async function main() {
     const port = await h.freePort();
     // No contextStorage: node context is in memory only, as in the Home Assistant add-on.
     h.writeSettings(userDir, { port, credentialSecret: 'soak-only', extra: { debugMaxLength: 100000 } });
-    const startNodeRed = () => h.startNodeRed({ userDir, port, echo: opts.echo, env: { ABM365_MIN_INTERVAL_MS: String(MONITOR_INTERVAL_S * 1000) } });
+    const startNodeRed = () => h.startNodeRed({ userDir, port, echo: opts.echo });
     nr = await startNodeRed();
     comms = await h.connectComms(nr.url);
     const { flows, roles, injects } = buildFlows(nases);
@@ -489,7 +493,7 @@ async function main() {
         }
         if (kind === 'outage') {
           if (disrupted.has(nas) || nodeRedRestarting) continue;
-          const downMs = Math.round(short ? between(4000, 9000) : between(6000, 20000));
+          const downMs = Math.round(between(OUTAGE_MS[0], OUTAGE_MS[1]));
           if (Date.now() + downMs + 3000 >= endAt) continue;
           disrupted.add(nas);
           outages++;
@@ -511,8 +515,8 @@ async function main() {
     };
 
     const restartLoop = async (nas) => {
-      const [gapLo, gapHi] = short ? [25000, 45000] : [60000, 120000];
-      const [downLo, downHi] = short ? [3000, 8000] : [10000, 30000];
+      const [gapLo, gapHi] = short ? [20000, 35000] : [60000, 120000];
+      const [downLo, downHi] = OUTAGE_MS;
       await h.sleep(between(gapLo / 2, gapHi / 2));
       while (Date.now() < endAt) {
         const downMs = Math.round(between(downLo, downHi));
@@ -575,8 +579,8 @@ async function main() {
       }
     };
     const nodeRedLoop = async () => {
-      const [gapLo, gapHi] = short ? [30000, 40000] : [70000, 110000];
-      await h.sleep(between(gapLo * 0.6, gapHi * 0.6));
+      const [gapLo, gapHi] = short ? [25000, 35000] : [70000, 110000];
+      await h.sleep(between(gapLo * 0.3, gapHi * 0.3));
       while (Date.now() + 20000 < endAt) {
         await restartNodeRed();
         await h.sleep(between(gapLo, gapHi));
@@ -594,8 +598,13 @@ async function main() {
       return Object.values(s).every((x) => x.running === 0 && !x.restarting);
     }, 60000);
     await until(() => unanswered().length === 0, 40000);
-    // A few more monitor polls (1 s apart) for the runs that ended last.
-    await h.sleep(Math.max(5000, MONITOR_INTERVAL_S * 5000));
+    // Monitor polls for the runs that ended last and the last outage's reachable event:
+    // until there are as many finished/failed events as runs ended, and as many reachable as
+    // unreachable events (at most a few idle polls).
+    const topicCount = (pred) => reports.pull().slice(eventsFrom).filter((d) => roles.get(d.id) && roles.get(d.id).role === 'event' && d.value && pred(d.value.topic)).length;
+    const endedCount = async () => Object.values(await sims.call('runs')).reduce((n, list) => n + list.length, 0);
+    await until(async () => topicCount((t) => t === 'finished' || t === 'failed') >= (await endedCount()) && topicCount((t) => t === 'reachable') >= topicCount((t) => t === 'unreachable'), 4 * MONITOR_INTERVAL_S * 1000, 500);
+    await h.sleep(1000);
 
     // ---- figures ---------------------------------------------------------------------------
     const rssEnd = rssMb(nr.pid);
@@ -664,6 +673,12 @@ async function main() {
     // run that ended in the inject's own second may have ended just before it, so then the
     // next one is right too.
     const acceptedEnds = (w) => {
+      // A run this wait started: the first run of the task the API (not a schedule) started
+      // after the inject (the simulators' process saw who started each run).
+      if (w.started) {
+        const ours = ended.filter((r) => r.nas === w.nas && r.task_id === w.task && r.actor && r.actor !== 'scheduler' && r.start >= w.at - 1).sort((a, b) => a.start - b.start);
+        if (ours.length) return [ours[0].end];
+      }
       const ends = ended
         .filter((r) => r.nas === w.nas && r.task_id === w.task && r.end >= w.at)
         .map((r) => r.end)

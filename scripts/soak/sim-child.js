@@ -12,7 +12,7 @@ const path = require('node:path');
 const simDir = path.resolve(process.argv[2] || path.join(__dirname, '..', '..', 'dist', 'simulator'));
 const { Simulator } = require(simDir);
 
-/** name -> { sim, runs: Map<"task:exec", {start, end}>, baseLogLength, restarting, kills, restarts } */
+/** name -> { sim, runs: Map<"task:exec", {end}>, starts: Map<"task:exec", {start, actor}>, baseLogLength, restarting, kills, restarts } */
 const nases = new Map();
 let scanTimer;
 let stopping = false;
@@ -23,6 +23,14 @@ function runKey(taskId, exec) {
 
 /** list_tasks' event_log holds each ended run's end (last_execution_time, docs/protocol.md §7): keep them all (it is capped at 50). */
 function scanEventLog(nas) {
+  // Runs in progress: who started each (the soak tells a backup node's run from a schedule's).
+  const active = nas.sim.abm.runs;
+  if (active instanceof Map) {
+    for (const [taskId, run] of active) {
+      const key = runKey(taskId, run.executionId);
+      if (!nas.starts.has(key)) nas.starts.set(key, { start: Number(run.startSec), actor: String(run.actor) });
+    }
+  }
   for (const e of nas.sim.abm.eventLog) {
     const key = runKey(e.task_id, e.task_execution_id);
     if (!nas.runs.has(key)) nas.runs.set(key, { end: Number(e.last_execution_time) });
@@ -38,9 +46,12 @@ function endedRuns(nas) {
   for (const line of fresh) {
     if (Number(line.category) !== 0) continue;
     const known = nas.runs.get(runKey(line.task_id, line.task_execution_id));
+    const started = nas.starts.get(runKey(line.task_id, line.task_execution_id));
     out.push({
       task_id: Number(line.task_id),
       execution_id: Number(line.task_execution_id),
+      start: started ? started.start : null,
+      actor: started ? started.actor : null,
       end: known ? known.end : Number(line.timestamp),
       description: String(line.description),
       log_type: Number(line.log_type),
@@ -179,7 +190,7 @@ async function start(specs) {
   for (const spec of specs) {
     const { name, ...options } = spec;
     const sim = await Simulator.start({ quiet: true, ...options });
-    nases.set(name, { sim, runs: new Map(), baseLogLength: sim.abm.generalLog.length, restarting: false, kills: 0, restarts: 0 });
+    nases.set(name, { sim, runs: new Map(), starts: new Map(), baseLogLength: sim.abm.generalLog.length, restarting: false, kills: 0, restarts: 0 });
   }
   scanTimer = setInterval(() => {
     for (const nas of nases.values()) scanEventLog(nas);
