@@ -200,6 +200,7 @@ function plainAxios(simUrl, maxSockets = Infinity) {
     maxContentLength: maxBytes,
     maxBodyLength: maxBytes,
     timeout: 0,
+    transitional: { clarifyTimeoutError: true },
     headers: { common: { 'User-Agent': 'node-red-abm365' }, post: { 'Content-Type': 'application/x-www-form-urlencoded' } },
   });
   return { instance, agent };
@@ -258,7 +259,8 @@ async function caseOverhead(ctx) {
     },
     bare: timed(() => bare.listTasks()),
     axios: timed(async () => {
-      const res = await ax.instance.get(listUrl, { headers: axiosHeaders });
+      // The transport's per-request time-out (the config node's 30 s) is axios' own timer.
+      const res = await ax.instance.get(listUrl, { headers: axiosHeaders, timeout: 30000 });
       if (!JSON.parse(res.data).success) throw new Error('axios: list_tasks failed');
     }),
     client: timed(() => client.call('SYNO.ActiveBackupOffice365', 'list_tasks')),
@@ -465,7 +467,7 @@ async function caseBurst(ctx) {
         const url = `${sim.url}/webapi/entry.cgi?api=SYNO.ActiveBackupOffice365&version=1&method=list_tasks&_sid=${encodeURIComponent(login.data.sid)}`;
         const headers = { 'X-SYNO-TOKEN': login.data.synotoken };
         await burst(async () => {
-          if (!JSON.parse((await ax.instance.get(url, { headers })).data).success) throw new Error('axios burst: list_tasks failed');
+          if (!JSON.parse((await ax.instance.get(url, { headers, timeout: 30000 })).data).success) throw new Error('axios burst: list_tasks failed');
         });
         return performance.now() - t0;
       } finally {
