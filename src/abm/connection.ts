@@ -1,6 +1,6 @@
 // What the DSM client must know of ABM365 to connect for it: the API to discover, the error
-// when the package is missing, and the cheap call Test connection makes. The DSM layer gets
-// this as DsmClientOptions.requiredApi and knows nothing else of ABM365.
+// when the package is missing, the cheap call Test connection makes (DsmClientOptions
+// .requiredApi), and the session name. The DSM layer knows nothing else of ABM365.
 
 import type { RequiredApi } from '../dsm/types';
 import { ABM_API } from './api';
@@ -9,6 +9,9 @@ import { ABM_API } from './api';
 export type AbmErrorCode = 'ENOTASK' | 'ENOABM';
 
 const MISSING: AbmErrorCode = 'ENOABM';
+
+/** The DSM session name of this package's logins (and logouts), as every release sent it. */
+export const ABM_SESSION_NAME = 'ActiveBackupOffice365';
 
 export const ABM_REQUIRED_API: RequiredApi = {
   name: ABM_API,

@@ -5,7 +5,8 @@ export const AUTH_API = 'SYNO.API.Auth';
 /** Asked over plain HTTP for the key that encrypts the login (docs/protocol.md §2). */
 export const ENCRYPTION_API = 'SYNO.API.Encryption';
 
-export const DEFAULT_SESSION_NAME = 'ActiveBackupOffice365';
+/** DSM's session name when the user names none (its own web page's; docs/protocol.md §2). */
+export const DEFAULT_SESSION_NAME = 'webui';
 /** Highest SYNO.API.Auth version this client speaks. */
 export const MAX_AUTH_VERSION = 7;
 /** After a refused login, no login is tried for this long (DSM blocks IPs after failed logins). */

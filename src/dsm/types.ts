@@ -37,7 +37,7 @@ export interface DsmClientOptions {
   deviceToken?: string;
   /** Stable device name, used for pairing and later device-token logins. */
   deviceName: string;
-  /** DSM session name, reused for logout. Default 'ActiveBackupOffice365'. */
+  /** DSM session name, reused for logout. Default 'webui'. */
   sessionName?: string;
   /**
    * How long calls fail fast (EAUTHBACKOFF) after the NAS refused a login, in ms.
@@ -54,9 +54,9 @@ export type ParamValue = string | number | boolean;
 export type Params = Record<string, ParamValue | undefined>;
 
 export interface CallOptions {
-  /** HTTP verb for this call; default GET for ABM365 calls, as the reference client does. */
+  /** HTTP verb for this call; default GET. */
   httpMethod?: 'GET' | 'POST';
-  /** API version; default 1 (what every known ABM365 client sends). Checked against discovery. */
+  /** API version; default 1. Checked against discovery. */
   version?: number;
   /** The answer may be large (a log page): read as a stream and let go of at once (memory of long logs). */
   largeAnswer?: boolean;

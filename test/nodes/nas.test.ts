@@ -117,6 +117,9 @@ describe('abm365-nas config node', function () {
     assert.equal(body.ok, true, body.message);
     assert.equal(typeof body.message, 'string');
     assert.equal(sim().callsTo('logout').length, 1, 'the temporary session is logged out');
+    // The session name every release sent, for login and logout.
+    assert.equal(loginFields(sim().loginRequests()[0]).session, 'ActiveBackupOffice365');
+    assert.equal(sim().callsTo('logout')[0].params.session, 'ActiveBackupOffice365');
   });
 
   it('test connection: a wrong password is ok:false with the reason, and the running flow keeps working (no back-off)', async () => {

@@ -152,7 +152,7 @@ for (const protocol of ['http', 'https'] as const) {
         assert.equal(fields.passwd, WEIRD_PW);
         assert.deepEqual(
           { api: fields.api, version: fields.version, method: fields.method, session: fields.session, format: fields.format, tok: fields.enable_syno_token },
-          { api: 'SYNO.API.Auth', version: '7', method: 'login', session: 'ActiveBackupOffice365', format: 'sid', tok: 'yes' },
+          { api: 'SYNO.API.Auth', version: '7', method: 'login', session: 'webui', format: 'sid', tok: 'yes' },
         );
         assert.equal(login.success, true);
         assert.equal(call.method, 'list_tasks');

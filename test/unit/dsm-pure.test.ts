@@ -299,7 +299,7 @@ describe('dsm pure: options', () => {
     const { options, error } = resolveOptions({ ...base, tlsMode: 'fingerprint', fingerprint: `sha256 Fingerprint=${FP.toLowerCase()}` });
     assert.equal(error, undefined);
     assert.equal(options.fingerprint, FP);
-    assert.equal(options.sessionName, 'ActiveBackupOffice365');
+    assert.equal(options.sessionName, 'webui');
     assert.equal(options.authBackoffMs, 300000);
   });
 

@@ -1,7 +1,7 @@
 // DsmClientOptions of a NAS config node, from its settings and credentials: the settings go
 // through the DSM layer's one parser (src/dsm/options.ts), ABM365 is the required API.
 
-import { ABM_REQUIRED_API } from '../../abm/connection';
+import { ABM_REQUIRED_API, ABM_SESSION_NAME } from '../../abm/connection';
 import type { DsmClient } from '../../dsm/client';
 import { readConnectionSettings, type ConnectionSettings } from '../../dsm/options';
 import type { DsmClientOptions } from '../../dsm/types';
@@ -24,6 +24,7 @@ export function nasClientOptions(settings: ConnectionSettings, creds: NasCredent
     password: creds.password ?? '',
     deviceToken: token || undefined,
     deviceName: deviceName(id),
+    sessionName: ABM_SESSION_NAME,
     requiredApi: ABM_REQUIRED_API,
   };
 }
