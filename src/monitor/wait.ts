@@ -5,7 +5,6 @@ import { ABM_API as API } from '../abm/api';
 import { isRunning, decodeNumber } from '../abm/decode';
 import type { TaskEntry, TaskLogEntry } from '../abm/types';
 import { DsmError } from '../dsm/errors';
-import type { DsmErrorCode } from '../dsm/errors';
 import { findRunLine, runEndFromLog, runEndPayload } from './derive';
 import type { Poller } from './poller';
 import type { RunEndPayload, Snapshot } from './types';
@@ -146,7 +145,7 @@ export function waitForRunEnd(
       fail(
         new DsmError(
           `${label} was still running after ${seconds} s; stopped waiting, the run was not cancelled${why}`,
-          WAIT_TIMEOUT_CODE as DsmErrorCode,
+          WAIT_TIMEOUT_CODE,
           { api: API, method: 'list_tasks' },
         ),
       );
