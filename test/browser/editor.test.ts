@@ -368,15 +368,16 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
       picker: true,
       async fill() {
         await fill('interval', '30');
+        await fill('fastInterval', '5');
         await sel('format', 'ha-sensor');
         await fill('staleHours', '36');
         assert.equal(await page.locator('#node-input-logLevel').isVisible(), false, 'no log level for sensors');
         await sel('format', 'events');
         await check('failOnWarning');
         await sel('logLevel', 'warning');
-        assert.equal(await page.locator('#node-input-staleHours').isVisible(), false, 'no stale hours for events');
+        assert.equal(await page.locator('#node-input-staleHours').isVisible(), true, 'stale hours for events too (overdue)');
       },
-      expect: { interval: '30', format: 'events', failOnWarning: true, logLevel: 'warning', staleHours: '36' },
+      expect: { interval: '30', fastInterval: '5', format: 'events', failOnWarning: true, logLevel: 'warning', staleHours: '36' },
     },
   ];
 
