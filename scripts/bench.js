@@ -955,6 +955,18 @@ function report(res) {
       '',
       '',
     ]);
+    const c = w.cpu_us;
+    json.flow_nodered_cpu_us = c.flow.nodeRed;
+    json.http_only_nodered_cpu_us = c.http.nodeRed;
+    json.bare_client_cpu_us = c.bare.client;
+    rows.push([
+      '  CPU per request (us, all threads)',
+      `Node-RED: http only ${c.http.nodeRed}, + function ${c.fn.nodeRed}, + the flow's body ${c.payload.nodeRed}, flow ${c.flow.nodeRed}; simulator for the flow ${c.flow.simulator}`,
+      `bare client ${c.bare.client}, simulator ${c.bare.simulator}`,
+      '',
+      '',
+      '',
+    ]);
   }
   const b = res.burst;
   if (b) {
