@@ -6,6 +6,7 @@ import type { DsmCaller } from '../dsm/types';
 import { validateTaskRef } from './lookup';
 import type { Schedule, ScheduleRequest, SettingsChange, TaskInfo, TaskRef } from './types';
 import { describeValue, readNumber } from './validate';
+import type { NumberRule } from './validate';
 import { modifyTaskSettings } from './write';
 
 /** What a user may give (msg.payload keys); numbers may be numeric strings. */
@@ -19,7 +20,8 @@ export interface ScheduleInput {
 }
 
 const POLICIES = ['continuous', 'manual', 'scheduled'] as const;
-const ALL_DAYS = [0, 1, 2, 3, 4, 5, 6];
+/** Every week day, Sunday = 0: what a schedule without run_days means. */
+export const ALL_DAYS: readonly number[] = [0, 1, 2, 3, 4, 5, 6];
 
 function parsePolicy(value: unknown): ScheduleRequest['policy'] {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2) return POLICIES[value];
@@ -61,6 +63,14 @@ function parseDays(value: unknown): number[] {
   return [...days].sort((a, b) => a - b);
 }
 
+/** Each time value of a schedule: its range, and what a missing one means. */
+export const SCHEDULE_VALUES = {
+  start_hour: { integer: true, min: 0, max: 23, fallback: 0 },
+  start_minute: { integer: true, min: 0, max: 59, fallback: 0 },
+  last_run_hour: { integer: true, min: 0, max: 23, fallback: 23 },
+  repeat_every_hours: { integer: true, min: 0, max: 23, fallback: 0 },
+} as const satisfies Record<string, NumberRule>;
+
 /**
  * Checks and normalises a schedule. Policy: "continuous", "manual", "scheduled" (any case) or
  * 0/1/2 as numbers or strings. Only "scheduled" reads the other values; missing ones (absent,
@@ -76,10 +86,10 @@ export function validateSchedule(input: ScheduleInput): ScheduleRequest {
   }
   const policy = parsePolicy(input.policy);
   if (policy !== 'scheduled') return { policy };
-  const startHour = readNumber(input.start_hour, 'start_hour', { integer: true, min: 0, max: 23, fallback: 0 });
-  const startMinute = readNumber(input.start_minute, 'start_minute', { integer: true, min: 0, max: 59, fallback: 0 });
-  const repeat = readNumber(input.repeat_every_hours, 'repeat_every_hours', { integer: true, min: 0, max: 23, fallback: 0 });
-  let lastRunHour = readNumber(input.last_run_hour, 'last_run_hour', { integer: true, min: 0, max: 23, fallback: 23 });
+  const startHour = readNumber(input.start_hour, 'start_hour', SCHEDULE_VALUES.start_hour);
+  const startMinute = readNumber(input.start_minute, 'start_minute', SCHEDULE_VALUES.start_minute);
+  const repeat = readNumber(input.repeat_every_hours, 'repeat_every_hours', SCHEDULE_VALUES.repeat_every_hours);
+  let lastRunHour = readNumber(input.last_run_hour, 'last_run_hour', SCHEDULE_VALUES.last_run_hour);
   if (repeat > 0 && lastRunHour < startHour) {
     throw invalid(
       `last_run_hour must be from start_hour (${startHour}) to 23 when repeat_every_hours is set, got ${describeValue(input.last_run_hour)}`,

@@ -2,10 +2,8 @@
 // (nodes/<type>.html `defaults` and its wholeNumber checks) cannot import them:
 // test/nodes/defaults.test.ts fails when the two disagree. A default is what the runtime uses
 // when a hand-written flow leaves a setting out.
-import { DEFAULT_LOG_LIMIT, DEFAULT_REGION, MIN_WORKERS } from '../../abm';
-import type { TaskType } from './task';
-
-const ALL_DAYS: readonly number[] = [0, 1, 2, 3, 4, 5, 6];
+import { ALL_DAYS, DEFAULT_LOG_LIMIT, DEFAULT_REGION, MIN_WORKERS, SCHEDULE_VALUES } from '../../abm';
+import { DEFAULT_TASK_TYPE } from './task';
 
 /**
  * A node setting, or the editor's default when the flow leaves it out. A setting that is there
@@ -16,30 +14,30 @@ export function settingOr(value: unknown, editorDefault: unknown): unknown {
 }
 
 export const QUERY = {
-  defaults: { operation: 'tasks', taskType: 'str' as TaskType, offset: 0, limit: DEFAULT_LOG_LIMIT, allPages: false },
+  defaults: { operation: 'tasks', taskType: DEFAULT_TASK_TYPE, offset: 0, limit: DEFAULT_LOG_LIMIT, allPages: false },
   limits: { offset: { min: 0 }, limit: { min: 1, max: 5000 } },
 } as const;
 
 export const SCHEDULE = {
   defaults: {
-    taskType: 'str' as TaskType,
+    taskType: DEFAULT_TASK_TYPE,
     policy: 'scheduled',
-    startHour: 0,
-    startMinute: 0,
-    lastRunHour: 23,
-    repeatHours: 0,
+    startHour: SCHEDULE_VALUES.start_hour.fallback,
+    startMinute: SCHEDULE_VALUES.start_minute.fallback,
+    lastRunHour: SCHEDULE_VALUES.last_run_hour.fallback,
+    repeatHours: SCHEDULE_VALUES.repeat_every_hours.fallback,
     days: ALL_DAYS,
   },
   limits: {
-    startHour: { min: 0, max: 23 },
-    startMinute: { min: 0, max: 59 },
-    lastRunHour: { min: 0, max: 23 },
-    repeatHours: { min: 0, max: 23 },
+    startHour: SCHEDULE_VALUES.start_hour,
+    startMinute: SCHEDULE_VALUES.start_minute,
+    lastRunHour: SCHEDULE_VALUES.last_run_hour,
+    repeatHours: SCHEDULE_VALUES.repeat_every_hours,
   },
 } as const;
 
 export const RETENTION = {
-  defaults: { taskType: 'str' as TaskType, mode: 'all', days: 30 },
+  defaults: { taskType: DEFAULT_TASK_TYPE, mode: 'all', days: 30 },
   limits: { days: { min: 1 } },
 } as const;
 
@@ -50,6 +48,6 @@ export const WORKERS = {
 
 /** No default action: deleting is the user's explicit choice, never what an unset field means. */
 export const TASK_ADMIN = {
-  defaults: { taskType: 'str' as TaskType, action: '', removeData: false, region: DEFAULT_REGION },
+  defaults: { taskType: DEFAULT_TASK_TYPE, action: '', removeData: false, region: DEFAULT_REGION },
   limits: {},
 } as const;
