@@ -99,7 +99,7 @@ function removeTempDirs() {
 // ---------------------------------------------------------------------------------------
 // Settings of the run
 
-const TIMEOUT_S = 2; // request timeout of both config nodes: "slow" faults answer later
+const TIMEOUT_S = 5; // request timeout of both config nodes: "slow" faults answer later (5 s: a loaded machine must not fail a poll, which would be an outage of its own)
 // The product's minimum intervals: the monitor polls every 10 s, every 3 s while a run or a
 // wait is on. Each NAS outage lasts 2.5 to 3.5 idle polls, so the monitor sees every one.
 const MONITOR_INTERVAL_S = 10;
