@@ -311,6 +311,20 @@ export function runEndFromLog(
   };
 }
 
+/**
+ * The first execution of a task at or after `first` that the snapshot shows ended (a result
+ * line in the general log or event_log names it), else `shown`, the one list_tasks shows: when
+ * runs end between two polls, list_tasks shows only the latest of them.
+ */
+export function firstEndedExecution(snapshot: Snapshot, id: number, first: number, shown: number): number {
+  let best = shown;
+  for (const l of resultLines(snapshot, id)) {
+    const e = executionOf(l);
+    if (e >= first && e < best) best = e;
+  }
+  return best;
+}
+
 /** The result line of the task's latest run in a snapshot, if there is one. */
 export function findRunLine(task: TaskEntry, snapshot: Snapshot): ResultSource | undefined {
   return visibleRunLine(task, snapshot);

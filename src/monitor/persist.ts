@@ -22,7 +22,7 @@ export interface PendingWait {
   /** Host clock (Unix s) just before the run was asked for. */
   startedAfter: number;
   /** The task's entry before the start, where read: tells our run from an earlier one. */
-  before?: { last_execution_time?: unknown; task_execution_id?: unknown };
+  before?: { last_execution_time?: unknown; task_execution_id?: unknown; status?: unknown };
   /** task_execution_id of the run seen running for us, once seen. */
   execution_id?: number;
   /** When to give up waiting (Unix ms). */
@@ -65,7 +65,7 @@ function pendingWait(v: unknown): PendingWait | undefined {
     deadline,
     msg: isObject(msg) ? msg : {},
   };
-  if (isObject(v.before)) out.before = { last_execution_time: v.before.last_execution_time, task_execution_id: v.before.task_execution_id };
+  if (isObject(v.before)) out.before = { last_execution_time: v.before.last_execution_time, task_execution_id: v.before.task_execution_id, status: v.before.status };
   if (typeof v.execution_id === 'number') out.execution_id = v.execution_id;
   return out;
 }

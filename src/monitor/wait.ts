@@ -3,9 +3,9 @@
 
 import { ABM_API as API } from '../abm/api';
 import { isRunning, decodeNumber } from '../abm/decode';
-import type { TaskEntry, TaskLogEntry } from '../abm/types';
+import type { GeneralLogEntry, TaskEntry, TaskLogEntry } from '../abm/types';
 import { DsmError } from '../dsm/errors';
-import { findRunLine, runEndFromLog, runEndPayload } from './derive';
+import { findRunLine, firstEndedExecution, runEndFromLog, runEndPayload } from './derive';
 import type { Poller } from './poller';
 import type { RunEndPayload, Snapshot } from './types';
 
@@ -17,9 +17,10 @@ export interface WaitOptions {
   /**
    * The task's list_tasks entry as read before the run was started, where the caller has it:
    * then a run is ours when its start or execution id differs from that one's, which needs no
-   * clock agreement and never takes a previous run that ended just before for ours.
+   * clock agreement and never takes a previous run that ended just before for ours. Its
+   * `status` says whether a run was in progress then (that run is ours), else ours is the next.
    */
-  before?: Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'>;
+  before?: Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'> & { status?: unknown };
   /** task_execution_id of our run, where already seen running (a wait re-armed after a restart). */
   executionId?: number;
   /** Called once when our run is first seen running, with its execution id (0 when DSM gives none). */
@@ -37,6 +38,19 @@ export const WAIT_TIMEOUT_CODE = 'EWAITTIMEOUT';
 
 export const DEFAULT_WAIT_INTERVAL_MS = 10_000;
 const DEFAULT_SLACK_S = 5;
+/** General-log lines of the task kept from earlier polls (a poll brings only the new ones). */
+const KEPT_LINES = 200;
+
+/**
+ * The execution id our run gets, from the task's entry read before the start: the run in
+ * progress then, else the next one: a task's executions are counted up as they start (inferred;
+ * src/simulator/abm-state.ts does so). Undefined when the entry gives no id.
+ */
+export function expectedExecution(before: WaitOptions['before']): number | undefined {
+  const exec = decodeNumber(before?.task_execution_id, 0);
+  if (before === undefined || exec <= 0) return undefined;
+  return decodeNumber(before.status, Number.NaN) === 4 ? exec : exec + 1;
+}
 
 /**
  * Resolves when the task's run that started at or after `startedAfter` (Unix s, minus a small
@@ -59,6 +73,7 @@ export function waitForRunEnd(
   }
   const slack = options.slackSeconds ?? DEFAULT_SLACK_S;
   const before = options.before;
+  const expected = expectedExecution(before);
   const isOurs = (entry: TaskEntry, end: number): boolean => {
     const start = end - decodeNumber(entry.duration, 0);
     if (before === undefined) return end > 0 && start >= startedAfter - slack;
@@ -72,6 +87,8 @@ export function waitForRunEnd(
     /** task_execution_id of our run, once seen running (or known from before a restart). */
     let ours = options.executionId !== undefined && options.executionId > 0 ? options.executionId : undefined;
     let readingLog = false;
+    /** The task's general-log lines from the polls so far, newest first: a run's lines may come a poll before its end shows. */
+    let kept: GeneralLogEntry[] = [];
     let lastError: Error | undefined;
     let unsubscribe: (() => void) | undefined = undefined;
     let release: (() => void) | undefined = undefined;
@@ -109,8 +126,10 @@ export function waitForRunEnd(
       );
     };
 
-    const onSnapshot = (s: Snapshot): void => {
+    const onSnapshot = (polled: Snapshot): void => {
       if (settled) return;
+      kept = [...polled.logs.filter((l) => decodeNumber(l.task_id, Number.NaN) === task.task_id), ...kept].slice(0, KEPT_LINES);
+      const s: Snapshot = { ...polled, logs: kept };
       const entry: TaskEntry | undefined = s.tasks.find((t) => decodeNumber(t.task_id, Number.NaN) === task.task_id);
       if (entry === undefined) {
         fail(new DsmError(`${label} no longer exists on the NAS`, 'ENOTASK', { api: API, method: 'list_tasks' }));
@@ -121,6 +140,16 @@ export function waitForRunEnd(
         // list_tasks shows a later run: ours ended unseen (Node-RED was down meanwhile).
         answerFromLog(s, ours);
         return;
+      }
+      // Not seen running yet and the task shows a later execution than ours could be: ours may
+      // have ended between two polls and others after it; the result lines tell (issue 12).
+      if (!sawRunning && expected !== undefined && exec > expected) {
+        const first = firstEndedExecution(s, task.task_id, expected, exec);
+        if (first < exec) {
+          ours = first;
+          answerFromLog(s, first);
+          return;
+        }
       }
       if (isRunning(entry)) {
         // A run already running when the wait was armed without `before` may be another's: its

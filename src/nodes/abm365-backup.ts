@@ -31,10 +31,11 @@ interface BackupSettings {
   version?: unknown;
 }
 
-type Before = Pick<TaskEntry, 'last_execution_time' | 'task_execution_id'>;
+type Before = Pick<TaskEntry, 'last_execution_time' | 'task_execution_id' | 'status'>;
 
+/** What tells our run apart later: the last finished run's end, the execution id, and whether one was running. */
 function pickBefore(t: TaskEntry): Before {
-  return { last_execution_time: t.last_execution_time, task_execution_id: t.task_execution_id };
+  return { last_execution_time: t.last_execution_time, task_execution_id: t.task_execution_id, status: t.status };
 }
 
 /** Least time left to a wait taken up again after a redeploy or restart. */

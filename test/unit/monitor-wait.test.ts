@@ -72,6 +72,69 @@ describe('monitor wait for run end', () => {
     poller.close();
   });
 
+  it('two runs ended between two polls: ours (the execution after the one read before) is answered, not the later one', async () => {
+    const { nas, poller } = setup();
+    const previous = idle(STARTED - 3600, 1);
+    // Our run 2 failed at STARTED + 3; a schedule's run 3 started at STARTED + 4 and succeeded
+    // at STARTED + 6; the wait's first poll sees only run 3 (issue 12).
+    nas.tasks = [idle(STARTED + 6, 3, { duration: 2 })];
+    nas.write(
+      logLine(STARTED + 6, 'Backup task [test] completed.', { category: 0, task_execution_id: 3 }),
+      logLine(STARTED + 4, '[schedule] ran backup task [test].'),
+      logLine(STARTED + 3, 'Backup task [test] failed.', { category: 0, log_type: 2, task_execution_id: 2, error_code: 8 }),
+      logLine(STARTED + 1, '[admin] ran backup task [test].'),
+    );
+    const readRunLog = (_taskId: number, exec: number) =>
+      Promise.resolve(exec === 2 ? [{ description: "User [a]'s Exchange mail data failed to be backed up (success: 3; warning: 0; error: 2).", error_code: 8, log_type: 2, task_execution_id: 2, task_id: 1, timestamp: STARTED + 3 }] : []);
+    const p = await waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, before: previous, readRunLog });
+    assert.deepEqual(
+      { ...p, services: undefined },
+      { task_id: 1, task_name: 'test', result: 'error', started_at: STARTED + 1, ended_at: STARTED + 3, duration: 2, errors: 2, warnings: 0, services: undefined },
+    );
+    poller.close();
+  });
+
+  it('ours ended between two polls and a later run is in progress: ours is answered at once, not the later end', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [running(STARTED + 3, 3)]; // last_execution_time and duration describe run 2 now
+    nas.write(
+      logLine(STARTED + 4, '[schedule] ran backup task [test].'),
+      logLine(STARTED + 3, 'Backup task [test] completed.', { category: 0, task_execution_id: 2 }),
+      logLine(STARTED + 1, '[admin] ran backup task [test].'),
+    );
+    const running3: number[] = [];
+    const p = await waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, before: idle(STARTED - 3600, 1), onRunning: (e) => running3.push(e) });
+    assert.deepEqual([p.result, p.started_at, p.ended_at], ['success', STARTED + 1, STARTED + 3]);
+    assert.deepEqual(running3, [], 'the later run is not taken for ours');
+    poller.close();
+  });
+
+  it('read while a run was running (already running): that run is ours even when a later one also ended unseen', async () => {
+    const { nas, poller } = setup();
+    const before = running(STARTED - 3600, 2); // status 4; last_execution_time still run 1's
+    nas.tasks = [idle(STARTED + 6, 3, { duration: 2 })];
+    nas.write(
+      logLine(STARTED + 6, 'Backup task [test] completed.', { category: 0, task_execution_id: 3 }),
+      logLine(STARTED + 4, '[schedule] ran backup task [test].'),
+      logLine(STARTED + 3, 'Backup task [test] was canceled.', { category: 0, log_type: 1, task_execution_id: 2 }),
+    );
+    const p = await waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, before, readRunLog: () => Promise.resolve([]) });
+    assert.equal(p.result, 'cancelled');
+    assert.equal(p.ended_at, STARTED + 3);
+    poller.close();
+  });
+
+  it('read while a run was running: its end is ours once the task is idle again', async () => {
+    const { nas, poller } = setup();
+    const before = running(STARTED - 3600, 2);
+    nas.tasks = [idle(STARTED + 42, 2)];
+    nas.write(logLine(STARTED + 42, 'Backup task [test] partially completed.', { category: 0, log_type: 1, task_execution_id: 2 }));
+    const p = await waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, before });
+    assert.equal(p.result, 'warning');
+    assert.equal(p.ended_at, STARTED + 42);
+    poller.close();
+  });
+
   it('a run seen running counts, whatever the clocks say', async () => {
     const { nas, poller } = setup();
     nas.tasks = [running(STARTED - 600, 2)]; // NAS clock 10 minutes behind
