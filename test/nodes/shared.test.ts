@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { DsmError } from '../../src/dsm/errors';
 import { asNodeError } from '../../src/nodes/shared/pipeline';
-import { sharedStatusText, Status } from '../../src/nodes/shared/status';
+import { remembered, sharedStatusText, Status } from '../../src/nodes/shared/status';
 import { selectTask, toTaskRef } from '../../src/nodes/shared/task';
 import { CURRENT_VERSION, settingsVersion } from '../../src/nodes/shared/version';
 import { catalog, catalogText } from '../support/catalog';
@@ -82,6 +82,25 @@ describe('shared: Status', () => {
     s.dispose();
     await new Promise((r) => setTimeout(r, 40));
     assert.deepEqual(shown.at(-1), { text: 'd' });
+  });
+
+  it('status texts are looked up once per key and arguments, and follow new arguments', () => {
+    const asked: string[] = [];
+    const t = remembered((key, args) => {
+      asked.push(key);
+      return catalogText(`@abm365/node-red-synology/abm365-nas:abm365-nas.status.${key}`, args);
+    }, 3);
+    const s = new Status(fakeNode().node, t);
+    for (let i = 0; i < 5; i++) {
+      s.requesting();
+      s.ok('3 tasks', new Date(2024, 0, 1, 9, 5));
+    }
+    assert.deepEqual(asked, ['requesting', 'done'], 'five messages, two lookups');
+    assert.equal(t('done', { summary: '4 tasks', time: '09:06' }), '4 tasks · 09:06');
+    assert.equal(t('requestingCount', { count: 2 }), 'requesting (2)');
+    assert.equal(t('requestingCount', { count: 3 }), 'requesting (3)');
+    assert.equal(t('requesting'), 'requesting', 'still right once older texts were let go (limit 3)');
+    assert.equal(asked.length, 6, 'requesting was let go first (the oldest) and asked again');
   });
 });
 

@@ -28,12 +28,34 @@ const SHARED_PREFIX = '@abm365/node-red-synology/abm365-nas:abm365-nas.status.';
 
 /** Texts every node's status shares (requesting, connected, error codes...). */
 export function sharedStatusText(RED: Pick<NodeAPI, '_'>): Translate {
-  return (key, args) => RED._(SHARED_PREFIX + key, args);
+  return remembered((key, args) => RED._(SHARED_PREFIX + key, args));
 }
 
 /** A node's own status texts, `<type>.status.<key>` in its catalog. */
 export function nodeStatusText(RED: Pick<NodeAPI, '_'>, type: string): Translate {
-  return (key, args) => RED._(`${type}.status.${key}`, args);
+  return remembered((key, args) => RED._(`${type}.status.${key}`, args));
+}
+
+/** Texts a lookup remembers; the oldest goes first (a new one comes at most each minute, with the time). */
+export const REMEMBERED_TEXTS = 64;
+
+/**
+ * The lookup with its answers kept by key and arguments: RED._ (i18next) costs tens of
+ * microseconds, and a node would otherwise pay it two or three times per message for the same
+ * texts. The runtime's language is fixed while a node runs (a new node gets a new lookup).
+ */
+export function remembered(lookup: Translate, limit = REMEMBERED_TEXTS): Translate {
+  const texts = new Map<string, string>();
+  return (key, args) => {
+    const id = args === undefined ? key : `${key}\u0000${JSON.stringify(args)}`;
+    let text = texts.get(id);
+    if (text === undefined) {
+      text = lookup(key, args);
+      if (texts.size >= limit) texts.delete(texts.keys().next().value as string);
+      texts.set(id, text);
+    }
+    return text;
+  };
 }
 
 export interface ConnectionDetail {
