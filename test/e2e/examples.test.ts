@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { readEditorDir } from '../../scripts/lib/node-defaults';
 import { Simulator } from '../../src/simulator';
+import { tearDownNodeRed } from '../support/real-nodered';
 
 const root = path.resolve(__dirname, '..', '..');
 const examples = h.loadExamples(path.join(root, 'examples'));
@@ -112,18 +113,7 @@ describe('examples: in a real Node-RED with the packed package, against the simu
     await h.waitForDeploy(comms, rev);
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && nr) console.log(`--- Node-RED log (tail) ---\n${nr.logs().slice(-4000)}`);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await comms?.close();
-    await nr?.stop();
-    await sim?.stop();
-    await h.stopAll();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  tearDownNodeRed(() => ({ nr, comms, userDir, servers: [sim] }));
 
   it('loads every node type of the package without errors', async function () {
     assert.ok(nr);

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
+import { tearDownNodeRed } from '../support/real-nodered';
 
 const root = path.resolve(__dirname, '..', '..');
 const TAB = 'restarttab';
@@ -77,18 +78,7 @@ describe('restart of the Node-RED process without a persistent context store', f
     await h.installUserDir(userDir, tarball);
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && nr) console.log(`--- Node-RED log (tail) ---\n${nr.logs().slice(-4000)}`);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await comms?.close();
-    await nr?.stop();
-    await sim?.stop();
-    await h.stopAll();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  tearDownNodeRed(() => ({ nr, comms, userDir, servers: [sim] }));
 
   it('neither repeats nor loses a run, and the waiting backup node fires output 2 once', async () => {
     await start();

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
+import { tearDownNodeRed } from '../support/real-nodered';
 
 const root = path.resolve(__dirname, '..', '..');
 const load = createRequire(__filename);
@@ -175,19 +176,7 @@ describe('security in a real Node-RED with adminAuth', function () {
     await comms.waitFor((e) => e.topic === 'status/sensor' && /auth refused|EAUTHBACKOFF/.test(String((e.data as Json)?.text)), 15_000, 'the refused login on nas2');
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && nr) console.log(`--- Node-RED log (tail) ---\n${nr.logs().slice(-4000)}`);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await comms?.close();
-    await nr?.stop();
-    await sim?.stop();
-    await tlsSim?.stop();
-    await h.stopAll();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  tearDownNodeRed(() => ({ nr, comms, userDir, servers: [sim, tlsSim] }));
 
   const routes: [string, string][] = [
     ['POST', '/abm365-nas/test'],

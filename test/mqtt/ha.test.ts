@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
+import { tearDownNodeRed } from '../support/real-nodered';
 import { HomeAssistant, mosquitto, type Broker, type Received } from './broker';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -66,21 +67,9 @@ describe('mqtt: Home Assistant over a real Mosquitto broker', function () {
     ha = new HomeAssistant(broker.url, [`${PREFIX}/#`, `${BASE}/#`]);
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      console.log(`--- Node-RED log (tail) ---\n${nr?.logs().slice(-4000)}\n--- mosquitto ---\n${broker?.logs().slice(-2000)}`);
-    }
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await ha?.close();
-    await comms?.close();
-    await nr?.stop();
-    await broker?.stop();
-    await sim?.stop();
-    await h.stopAll();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  tearDownNodeRed(() => ({ nr, comms, userDir, servers: [broker, sim] }), {
+    moreLog: () => `--- mosquitto ---\n${broker?.logs().slice(-2000)}`,
+    closeClients: () => ha?.close(),
   });
 
   it('deployed while the broker is still starting: every config and state reaches the broker', async function () {
