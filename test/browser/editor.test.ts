@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
-import { CHROMIUM, Editor, launchBrowser, until } from './editor';
+import { CHROMIUM, deployAndOpen, Editor, launchBrowser, openEditor, simulatorNas, tearDownEditor, until } from './editor';
 
 const root = path.resolve(__dirname, '..', '..');
 const PASSWORD = 'synology';
@@ -30,28 +30,8 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
   let userDir = '';
 
   const tab = { id: 'abm365browsertab', type: 'tab', label: 'ABM365', disabled: false, info: '', env: [] };
-  const nasBase = (): h.FlowNode => ({
-    id: 'abm365browsernas',
-    type: 'abm365-nas',
-    name: 'Simulator',
-    host: '127.0.0.1',
-    port: String(sim.port),
-    protocol: 'http',
-    tlsMode: 'verify',
-    fingerprint: '',
-    timeout: '30',
-    maxConcurrent: '4',
-    version: '1',
-    credentials: { username: 'admin', password: PASSWORD },
-  });
-
-  /** Deploys `flows` through the admin API, waits until they run, and (re)loads the editor. */
-  async function reset(flows: h.FlowNode[]): Promise<void> {
-    assert.ok(nr && comms);
-    const { rev } = await h.deployFlows(nr.url, flows);
-    await h.waitForDeploy(comms, rev);
-    await ed.open();
-  }
+  const nasBase = (): h.FlowNode => simulatorNas('abm365browsernas', 'Simulator', sim.port, PASSWORD);
+  const reset = (flows: h.FlowNode[]): Promise<void> => deployAndOpen(ed, comms, flows);
 
   /** Waits until the runtime runs the flows of revision `rev` (deployed from the editor). */
   async function running(rev: string): Promise<void> {
@@ -99,34 +79,15 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
     nr = await h.startNodeRed({ userDir, port });
     comms = await h.connectComms(nr.url);
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    ed = new Editor(page, nr.url);
+    ed = await openEditor(browser, nr.url);
+    page = ed.page;
   });
 
-  afterEach(async function () {
-    const t = this.currentTest;
-    if (t?.state !== 'failed') return;
-    const name = `FAILED ${t.fullTitle()}`.replace(/[^\w.-]+/g, '_').slice(0, 120);
-    await ed?.shot(name).catch(() => undefined);
-    // Start the next test from a clean editor: a dialog left open blocks the palette.
-    await ed?.open().catch(() => undefined);
-    if (ed?.errors.length) console.log(`--- browser errors ---\n${ed.errors.slice(-20).join('\n')}`);
-    if (nr) console.log(`--- Node-RED log (tail) ---\n${nr.logs().slice(-3000)}`);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
+  after(function () {
     if (ed?.errors.length) console.log(`--- browser errors seen ---\n${ed.errors.join('\n')}`);
-    await browser?.close().catch(() => undefined);
-    await comms?.close();
-    await nr?.stop();
-    await sim?.stop();
-    await simTls?.stop();
-    await h.stopAll();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
+
+  tearDownEditor(() => ({ nr, comms, userDir, browser, ed, servers: [sim, simTls] }));
 
   describe('the Synology NAS config dialog', function () {
     let queryId = '';

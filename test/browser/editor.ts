@@ -2,10 +2,12 @@
 // browser is ever downloaded). Everything waits with a bound and says what it waited for.
 // Code passed to page.evaluate runs in the page: it reaches the editor through `globalThis`
 // cast to the small `EditorGlobals` below (the project's tsconfig has no DOM types).
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { repoRoot } from '../../scripts/lib/nodered';
+import { deployFlows, repoRoot, waitForDeploy, type Comms, type FlowNode } from '../../scripts/lib/nodered';
+import { tearDownNodeRed, type Running } from '../support/real-nodered';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Screenshots of every run (git-ignored). */
@@ -66,6 +68,49 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** A new page of `browser` on the editor at `url`, at the size of the screenshots. */
+export async function openEditor(browser: Browser, url: string): Promise<Editor> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  return new Editor(page, url);
+}
+
+/** The NAS config node the browser tests deploy: the simulator on 127.0.0.1:`port` over http, as admin. */
+export function simulatorNas(id: string, name: string, port: number, password: string): FlowNode {
+  return {
+    id,
+    type: 'abm365-nas',
+    name,
+    host: '127.0.0.1',
+    port: String(port),
+    protocol: 'http',
+    tlsMode: 'verify',
+    fingerprint: '',
+    timeout: '30',
+    maxConcurrent: '4',
+    version: '1',
+    credentials: { username: 'admin', password },
+  };
+}
+
+/** Deploys `flows` through the admin API, waits until they run, and (re)loads the editor. */
+export async function deployAndOpen(ed: Editor, comms: Comms | undefined, flows: FlowNode[]): Promise<void> {
+  assert.ok(comms);
+  const { rev } = await deployFlows(ed.url, flows);
+  await waitForDeploy(comms, rev);
+  await ed.open();
+}
+
+/** tearDownNodeRed for a browser suite: a failed test also leaves a screenshot and the page errors; the browser closes first. */
+export function tearDownEditor(running: () => Running & { browser: Browser | undefined; ed: Editor | undefined }): void {
+  tearDownNodeRed(running, {
+    logTail: 3000,
+    onFailure: (test) => running().ed?.reportFailure(test.fullTitle()),
+    closeClients: () => running().browser?.close().catch(() => undefined),
+  });
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Retries `fn` until it returns a truthy value or `ms` have passed; throws what it was waiting for. */
@@ -98,6 +143,14 @@ export class Editor {
     page.on('console', (m) => {
       if (m.type() === 'error') this.errors.push(`console: ${m.text()}`);
     });
+  }
+
+  /** After a failed test: a screenshot, the editor loaded afresh, and the last page errors printed. */
+  async reportFailure(title: string): Promise<void> {
+    await this.shot(`FAILED ${title}`.replace(/[^\w.-]+/g, '_').slice(0, 120)).catch(() => undefined);
+    // Start the next test from a clean editor: a dialog left open blocks the palette.
+    await this.open().catch(() => undefined);
+    if (this.errors.length) console.log(`--- browser errors ---\n${this.errors.slice(-20).join('\n')}`);
   }
 
   /** Loads (or reloads) the editor and waits until it has the flows and the palette. */

@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
 import { MOSQUITTO, mosquitto, type Broker } from '../mqtt/broker';
-import { CHROMIUM, Editor, launchBrowser, until } from './editor';
+import { CHROMIUM, deployAndOpen, Editor, launchBrowser, openEditor, simulatorNas, tearDownEditor, until } from './editor';
 
 const root = path.resolve(__dirname, '..', '..');
 const PASSWORD = 'synology';
@@ -29,27 +29,8 @@ describe('ABM365 Home Assistant dialog in a real browser', function () {
   let userDir = '';
 
   const tab = { id: 'abm365hatab', type: 'tab', label: 'Home Assistant', disabled: false, info: '', env: [] };
-  const nas = (): h.FlowNode => ({
-    id: 'abm365hanas',
-    type: 'abm365-nas',
-    name: 'Office NAS',
-    host: '127.0.0.1',
-    port: String(sim.port),
-    protocol: 'http',
-    tlsMode: 'verify',
-    fingerprint: '',
-    timeout: '30',
-    maxConcurrent: '4',
-    version: '1',
-    credentials: { username: 'admin', password: PASSWORD },
-  });
-
-  async function reset(flows: h.FlowNode[]): Promise<void> {
-    assert.ok(nr && comms);
-    const { rev } = await h.deployFlows(nr.url, flows);
-    await h.waitForDeploy(comms, rev);
-    await ed.open();
-  }
+  const nas = (): h.FlowNode => simulatorNas('abm365hanas', 'Office NAS', sim.port, PASSWORD);
+  const reset = (flows: h.FlowNode[]): Promise<void> => deployAndOpen(ed, comms, flows);
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) this.skip();
@@ -67,31 +48,11 @@ describe('ABM365 Home Assistant dialog in a real browser', function () {
     nr = await h.startNodeRed({ userDir, port });
     comms = await h.connectComms(nr.url);
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    ed = new Editor(page, nr.url);
+    ed = await openEditor(browser, nr.url);
+    page = ed.page;
   });
 
-  afterEach(async function () {
-    const t = this.currentTest;
-    if (t?.state !== 'failed') return;
-    await ed?.shot(`FAILED ${t.fullTitle()}`.replace(/[^\w.-]+/g, '_').slice(0, 120)).catch(() => undefined);
-    await ed?.open().catch(() => undefined);
-    if (ed?.errors.length) console.log(`--- browser errors ---\n${ed.errors.slice(-20).join('\n')}`);
-    if (nr) console.log(`--- Node-RED log (tail) ---\n${nr.logs().slice(-3000)}`);
-  });
-
-  after(async function () {
-    this.timeout(30_000);
-    await browser?.close().catch(() => undefined);
-    await comms?.close();
-    await nr?.stop();
-    await broker?.stop();
-    await sim?.stop();
-    await h.stopAll();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  tearDownEditor(() => ({ nr, comms, userDir, browser, ed, servers: [broker, sim] }));
 
   it('dragged from the palette, filled, checked, deployed: the status says how many tasks it publishes', async function () {
     await reset([tab, nas()]);
