@@ -35,7 +35,7 @@ describe('shared: Status', () => {
     assert.deepEqual(shown.at(-1), { fill: 'red', shape: 'ring', text: 'auth refused (400)' });
   });
 
-  it('does not send a requesting or ok status that is showing already', () => {
+  it('does not send a requesting, ok or error status that is showing already', () => {
     const { node, shown } = fakeNode();
     const s = new Status(node, TEXTS);
     const at = new Date(2024, 0, 1, 9, 5);
@@ -65,6 +65,14 @@ describe('shared: Status', () => {
     s.error({ code: 'ETIMEDOUT' }, false);
     s.ok('x', at);
     assert.deepEqual(shown.at(-1), { fill: 'green', shape: 'dot', text: 'x · 09:05' }, 'shown again after an error');
+    const before = shown.length;
+    s.error({ code: 'EINVALID' }, false);
+    s.error({ code: 'EINVALID' }, false);
+    s.error({ code: 'ENOTASK' }, false);
+    assert.deepEqual(shown.slice(before), [
+      { fill: 'red', shape: 'ring', text: 'EINVALID' },
+      { fill: 'red', shape: 'ring', text: 'ENOTASK' },
+    ], 'the same error again is not sent');
     s.dispose();
   });
 

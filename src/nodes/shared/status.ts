@@ -10,8 +10,8 @@
  *     status.dispose();                    // in close: clears timers (the pipeline does this for you)
  *
  * A transient status is cleared only if no newer status replaced it in the meantime.
- * A requesting or ok status identical to the one showing is not sent again (each status goes
- * to every open editor).
+ * A requesting, ok or error status identical to the one showing is not sent again (each status
+ * goes to every open editor); no status starts a timer except a transient one.
  *
  * Texts: the ones every node shows are `abm365-nas.status.*` in the config node's catalog
  * (nodes/locales/<lang>/abm365-nas.json), read with sharedStatusText; a node's own summaries are
@@ -124,7 +124,9 @@ export class Status implements ConnectionListener {
   error(err: unknown, counted = true): void {
     if (counted) this.release();
     const code = err && typeof err === 'object' && 'code' in err ? (err as { code: unknown }).code : undefined;
-    this.apply('error', { fill: 'red', shape: 'ring', text: codeText(code, this.t) });
+    const text = codeText(code, this.t);
+    if (this.showing('error', text)) return;
+    this.apply('error', { fill: 'red', shape: 'ring', text });
   }
 
   /** Connection state pushed by the config node. A result status is kept while connected. */
