@@ -138,9 +138,9 @@ export class Transport {
       maxRedirects: 0,
       responseType: 'text',
       responseEncoding: 'utf8',
-      // Bodies are always strings (or absent): nothing to transform either way.
-      transformRequest: [(data: unknown) => data],
-      transformResponse: [(data: unknown) => data],
+      // Bodies are always strings (or absent): nothing to transform either way (no JSON.parse by axios).
+      transformRequest: [],
+      transformResponse: [],
       validateStatus: () => true,
       maxContentLength: MAX_BODY_BYTES,
       maxBodyLength: MAX_BODY_BYTES,
