@@ -249,6 +249,35 @@ describe('abm365-backup', function () {
     assert.ok(sim().callsTo('get_all_log').length > 0, 'the task log was read');
   });
 
+  it('two runs ended before the wait polled (ours, then a schedule\'s): output 2 answers for ours, also when taken up again after a restart', async () => {
+    sim().abm.runSeconds = 60;
+    const props = { action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '600' };
+    for (const restart of [false, true]) {
+      await backup.deploy(props);
+      // The two reads of the start (the entry before, then startBackup's own) and the wait's first
+      // poll answer late, with the state of then: the wait never sees its run running.
+      const seen = sim().callsTo('list_tasks').length;
+      sim().faults.add({ kind: 'delay', method: 'list_tasks', times: 3, delayMs: 400 });
+      await backup.run({ tag: restart ? 'restart' : 'live' });
+      if (restart) {
+        await helper.unload();
+        dropFileStores();
+      } else {
+        await until(() => sim().callsTo('list_tasks').length >= seen + 3, 5000, "the wait's first poll");
+      }
+      sim().abm.finishRun(1, 'error'); // ours
+      assert.ok(sim().abm.startRun(1, 'schedule'));
+      sim().abm.finishRun(1, 'success'); // the later run list_tasks shows
+      if (restart) await backup.deploy(props);
+      const out2 = await polling(nextMessage(helper.getNode('out2'), 8000));
+      const p = out2.payload as { result: string; errors: number };
+      assert.equal(p.result, 'error', `our run, not the schedule's (${restart ? 'after a restart' : 'live'})`);
+      assert.ok(p.errors > 0, 'counts from the task log');
+      assert.equal(out2.tag, restart ? 'restart' : 'live');
+      await helper.unload();
+    }
+  });
+
   it('a wait whose time ran out while Node-RED was down still gets a poll: the run that ended meanwhile is answered, not EWAITTIMEOUT', async () => {
     sim().abm.runSeconds = 60;
     const props = { action: 'run', task: '1', taskType: 'num', waitForCompletion: true, waitTimeout: '1' };
