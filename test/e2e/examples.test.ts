@@ -4,12 +4,11 @@
 // websocket (/comms), the way the Debug sidebar gets them.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { readEditorDir } from '../../scripts/lib/node-defaults';
 import { Simulator } from '../../src/simulator';
-import { tearDownNodeRed } from '../support/real-nodered';
+import { packedUserDir, startOnFreePort, tearDownNodeRed } from '../support/real-nodered';
 
 const root = path.resolve(__dirname, '..', '..');
 const examples = h.loadExamples(path.join(root, 'examples'));
@@ -99,12 +98,8 @@ describe('examples: in a real Node-RED with the packed package, against the simu
   before(async function () {
     this.timeout(300_000); // build + pack + npm install on a cold cache
     sim = await Simulator.start({ tasks: 'demo', runSeconds: 2, failEvery: 0, password: PASSWORD, quiet: true });
-    const tarball = await h.packPackage(root);
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-e2e-'));
-    await h.installUserDir(userDir, tarball);
-    const port = await h.freePort();
-    h.writeSettings(userDir, { port, credentialSecret: 'e2e-only', extra: { debugMaxLength: 100_000 } });
-    nr = await h.startNodeRed({ userDir, port });
+    userDir = await packedUserDir('abm365-e2e-');
+    nr = await startOnFreePort(userDir, { credentialSecret: 'e2e-only', extra: { debugMaxLength: 100_000 } });
     comms = await h.connectComms(nr.url);
     // The examples as the demo loads them: one tab each, ONE config node, here pointed at
     // this simulator (the examples' own settings otherwise: plain HTTP to 127.0.0.1).

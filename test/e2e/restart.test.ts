@@ -10,13 +10,11 @@
 // now), so the test does not wait for the 10 s floor of the interval.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
-import { tearDownNodeRed } from '../support/real-nodered';
+import { packedUserDir, startOnFreePort, tearDownNodeRed } from '../support/real-nodered';
 
-const root = path.resolve(__dirname, '..', '..');
 const TAB = 'restarttab';
 type Json = Record<string, unknown>;
 
@@ -51,10 +49,8 @@ describe('restart of the Node-RED process without a persistent context store', f
   }
 
   async function start(): Promise<void> {
-    const port = await h.freePort();
     // No contextStorage in the settings: node context is in memory and dies with the process.
-    h.writeSettings(userDir, { port, credentialSecret: 'restart-e2e-secret' });
-    nr = await h.startNodeRed({ userDir, port });
+    nr = await startOnFreePort(userDir, { credentialSecret: 'restart-e2e-secret' });
     comms = await h.connectComms(nr.url);
   }
 
@@ -73,9 +69,7 @@ describe('restart of the Node-RED process without a persistent context store', f
   before(async function () {
     this.timeout(300_000);
     sim = await Simulator.start({ runSeconds: 600, quiet: true });
-    const tarball = await h.packPackage(root);
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-e2e-restart-'));
-    await h.installUserDir(userDir, tarball);
+    userDir = await packedUserDir('abm365-e2e-restart-');
   });
 
   tearDownNodeRed(() => ({ nr, comms, userDir, servers: [sim] }));

@@ -10,13 +10,11 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
-import { tearDownNodeRed } from '../support/real-nodered';
+import { packedUserDir, startOnFreePort, tearDownNodeRed } from '../support/real-nodered';
 
-const root = path.resolve(__dirname, '..', '..');
 const load = createRequire(__filename);
 
 const SECRET = 'S3cr3t-pässwörd+#&%=';
@@ -136,12 +134,8 @@ describe('security in a real Node-RED with adminAuth', function () {
     this.timeout(300_000);
     sim = await Simulator.start({ tasks: 'demo', runSeconds: 1, password: SECRET, accounts: [{ username: 'tfa', password: SECRET, otp: OTP }], blockAfter: 0, quiet: true });
     tlsSim = await Simulator.start({ https: true, password: SECRET, quiet: true });
-    const tarball = await h.packPackage(root);
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-e2e-security-'));
-    await h.installUserDir(userDir, tarball);
-    const port = await h.freePort();
-    h.writeSettings(userDir, {
-      port,
+    userDir = await packedUserDir('abm365-e2e-security-');
+    const settings = {
       credentialSecret: CREDENTIAL_SECRET,
       adminAuth: {
         type: 'credentials',
@@ -152,8 +146,8 @@ describe('security in a real Node-RED with adminAuth', function () {
       },
       // Everything Node-RED and our nodes log, down to trace and the audit log, is scanned.
       extra: { debugMaxLength: 100_000, logging: { console: { level: 'trace', metrics: false, audit: true } } },
-    });
-    nr = await h.startNodeRed({ userDir, port, env: { ABM365_MIN_INTERVAL_MS: '1000' } });
+    };
+    nr = await startOnFreePort(userDir, settings, { ABM365_MIN_INTERVAL_MS: '1000' });
     adminToken = await h.getToken(nr.url, ADMIN.username, ADMIN.password);
     // A read-only user may only ask for the "read" scope (h.getToken asks for "*").
     const viewer = await h.request('POST', `${nr.url}/auth/token`, {

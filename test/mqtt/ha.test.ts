@@ -3,12 +3,10 @@
 // abm365-ha) against the simulator, and an `mqtt` client playing Home Assistant. Prints the
 // discovery topics and one config and one state payload as Home Assistant receives them.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
-import { tearDownNodeRed } from '../support/real-nodered';
+import { packedUserDir, tearDownNodeRed } from '../support/real-nodered';
 import { HomeAssistant, mosquitto, type Broker, type Received } from './broker';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -49,9 +47,7 @@ describe('mqtt: Home Assistant over a real Mosquitto broker', function () {
   before(async function () {
     this.timeout(300_000); // build + pack + npm install on a cold cache
     sim = await Simulator.start({ tasks: 'demo', runSeconds: 4, failEvery: 0, password: PASSWORD, quiet: true });
-    const tarball = await h.packPackage(root);
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-mqtt-'));
-    await h.installUserDir(userDir, tarball);
+    userDir = await packedUserDir('abm365-mqtt-');
     nrPort = await h.freePort();
     broker = mosquitto(await h.freePort());
     h.writeSettings(userDir, { port: nrPort, credentialSecret: 'mqtt-only', extra: { debugMaxLength: 100_000 } });

@@ -1,8 +1,42 @@
-// The teardown every suite with a real Node-RED process shares (test/e2e, test/mqtt,
-// test/browser): a failed test prints the tail of the Node-RED log; at the end the clients
-// close, Node-RED stops, then what it talked to, and the userDir is removed.
+// What every suite with a real Node-RED process shares (test/e2e, test/mqtt, test/browser):
+// a userDir with the packed package, Node-RED started on it, and the teardown (a failed test
+// prints the tail of the Node-RED log; at the end the clients close, Node-RED stops, then what
+// it talked to, and the userDir is removed).
 import * as fs from 'node:fs';
-import { stopAll, type Comms, type NodeRedProcess } from '../../scripts/lib/nodered';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  freePort,
+  installUserDir,
+  packPackage,
+  repoRoot,
+  startNodeRed,
+  stopAll,
+  writeSettings,
+  type Comms,
+  type NodeRedProcess,
+  type SettingsOptions,
+} from '../../scripts/lib/nodered';
+
+/** A fresh userDir in the OS temp dir (named `prefix`...) with the packed package installed, as users install it. */
+export async function packedUserDir(prefix: string): Promise<string> {
+  const tarball = await packPackage(repoRoot);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    await installUserDir(dir, tarball);
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
+}
+
+/** Node-RED on a free port of 127.0.0.1, with `settings` written into `userDir` first. */
+export async function startOnFreePort(userDir: string, settings: Omit<SettingsOptions, 'port'>, env?: Record<string, string>): Promise<NodeRedProcess> {
+  const port = await freePort();
+  writeSettings(userDir, { ...settings, port });
+  return startNodeRed({ userDir, port, env });
+}
 
 /** What the suite has running, read when each hook runs (the suite's `let`s change as it goes). */
 export interface Running {
