@@ -1,6 +1,7 @@
 // Every node speaks English and German in the editor: the same catalog keys in en-US and de,
-// the same __placeholders__ in both, and help in both languages that documents the same
-// message properties. A key missing in one language shows its raw name to that user.
+// the same __placeholders__ in both, and help in both languages (nodes/locales/<lang>/<type>.html,
+// where Node-RED looks for it) that documents the same message properties. A key missing in
+// one language shows its raw name to that user.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,16 +46,11 @@ function placeholders(text: string): string[] {
 
 const HELP_BLOCK = (type: string): RegExp => new RegExp(`<script[^>]*data-help-name=["']${type}["'][^>]*>([\\s\\S]*?)</script>`);
 
-/** The help of a node in a language: locales/<lang>/<type>.html, or (English) the editor file. */
+/** The help of a node in a language, where Node-RED looks for it: nodes/locales/<lang>/<type>.html. */
 function readHelp(lang: string, type: string): string | undefined {
-  const candidates = [path.join(nodesDir, 'locales', lang, `${type}.html`)];
-  if (lang === 'en-US') candidates.push(path.join(nodesDir, `${type}.html`));
-  for (const file of candidates) {
-    if (!fs.existsSync(file)) continue;
-    const m = HELP_BLOCK(type).exec(fs.readFileSync(file, 'utf8'));
-    if (m) return m[1];
-  }
-  return undefined;
+  const file = path.join(nodesDir, 'locales', lang, `${type}.html`);
+  if (!fs.existsSync(file)) return undefined;
+  return HELP_BLOCK(type).exec(fs.readFileSync(file, 'utf8'))?.[1];
 }
 
 /**
@@ -143,7 +139,10 @@ describe('message catalogs and help: English and German', function () {
       it('has help in English and German that list the same message properties', function () {
         const en = readHelp('en-US', type);
         const de = readHelp('de', type);
-        assert.ok(en && en.length > 300, `English help of ${type} (nodes/${type}.html or nodes/locales/en-US/${type}.html)`);
+        // Help left in the editor file would be shown to English users instead of the locales' one.
+        const editor = fs.existsSync(path.join(nodesDir, `${type}.html`)) ? fs.readFileSync(path.join(nodesDir, `${type}.html`), 'utf8') : '';
+        assert.equal(HELP_BLOCK(type).test(editor), false, `the help of ${type} is in nodes/locales/<lang>/${type}.html, not in nodes/${type}.html`);
+        assert.ok(en && en.length > 300, `English help of ${type} in nodes/locales/en-US/${type}.html`);
         assert.ok(de && de.length > 300, `German help of ${type} in nodes/locales/de/${type}.html`);
         assert.deepEqual(documentedProperties(de), documentedProperties(en));
         assert.notEqual(de.replace(/\s+/g, ' '), en.replace(/\s+/g, ' '), 'the German help is translated');
