@@ -178,6 +178,20 @@ function ranLineTime(task: TaskEntry, snapshot: Snapshot, from: number, until: n
 }
 
 /**
+ * The time of the last "ran backup task" line logged before the general-log result line of one
+ * execution (a snapshot's lines are oldest first): the run's start even when a later run of the
+ * task started in the very second it ended.
+ */
+function ranLineBefore(snapshot: Snapshot, id: number, executionId: number): number | undefined {
+  const at = snapshot.logs.findIndex((l) => decodeNumber(l.category, Number.NaN) === 0 && taskId(l) === id && executionOf(l) === executionId);
+  for (let i = at - 1; i >= 0; i -= 1) {
+    const l = snapshot.logs[i];
+    if (taskId(l) === id && decodeNumber(l.category, Number.NaN) === 3 && RAN_LINE.test(l.description)) return timeOf(l);
+  }
+  return undefined;
+}
+
+/**
  * Best known start of the run a task has in progress (list_tasks does not show it): the newest
  * "ran backup task" line of the task since the previous run's end, else the poll's time.
  */
@@ -283,7 +297,8 @@ export function runEndFromLog(
   taskLog: readonly { timestamp?: unknown; description?: unknown; task_execution_id?: unknown }[],
 ): RunEndPayload {
   const lines = resultLines(snapshot, task.task_id).filter((l) => executionOf(l) === executionId);
-  const line = newest(lines);
+  // The event_log copy names the run's end exactly (the general-log line may come a second later).
+  const line = newest(lines, (l) => (lineEndOf(l) !== undefined ? 1 : 0));
   let errors = 0;
   let warnings = 0;
   let lastLog = 0;
@@ -295,9 +310,9 @@ export function runEndFromLog(
     lastLog = Math.max(lastLog, decodeNumber(l.timestamp, 0));
   }
   const result: FinishedResult = line !== undefined ? lineResult(line) : errors > 0 ? 'error' : warnings > 0 ? 'warning' : 'success';
-  const ended = line !== undefined ? timeOf(line) : lastLog;
+  const ended = line !== undefined ? (lineEndOf(line) ?? timeOf(line)) : lastLog;
   const entry = { task_id: task.task_id } as TaskEntry;
-  const started = ranLineTime(entry, snapshot, 0, ended) ?? ended;
+  const started = ranLineBefore(snapshot, task.task_id, executionId) ?? ranLineTime(entry, snapshot, 0, ended) ?? ended;
   return {
     task_id: task.task_id,
     task_name: task.task_name,

@@ -87,7 +87,7 @@ export function waitForRunEnd(
     /** task_execution_id of our run, once seen running (or known from before a restart). */
     let ours = options.executionId !== undefined && options.executionId > 0 ? options.executionId : undefined;
     let readingLog = false;
-    /** The task's general-log lines from the polls so far, newest first: a run's lines may come a poll before its end shows. */
+    /** The task's general-log lines from the polls so far, oldest first: a run's lines may come a poll before its end shows. */
     let kept: GeneralLogEntry[] = [];
     let lastError: Error | undefined;
     let unsubscribe: (() => void) | undefined = undefined;
@@ -128,7 +128,7 @@ export function waitForRunEnd(
 
     const onSnapshot = (polled: Snapshot): void => {
       if (settled) return;
-      kept = [...polled.logs.filter((l) => decodeNumber(l.task_id, Number.NaN) === task.task_id), ...kept].slice(0, KEPT_LINES);
+      kept = [...kept, ...polled.logs.filter((l) => decodeNumber(l.task_id, Number.NaN) === task.task_id)].slice(-KEPT_LINES);
       const s: Snapshot = { ...polled, logs: kept };
       const entry: TaskEntry | undefined = s.tasks.find((t) => decodeNumber(t.task_id, Number.NaN) === task.task_id);
       if (entry === undefined) {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { TaskEntry } from '../../src/abm/types';
 import { DsmError } from '../../src/dsm/errors';
 import { Poller, waitForRunEnd } from '../../src/monitor';
+import { runEndFromLog } from '../../src/monitor/derive';
 import { logLine, ScriptedNas, task } from './monitor-doubles.test';
 
 const STARTED = 1733800000;
@@ -107,6 +108,36 @@ describe('monitor wait for run end', () => {
     assert.deepEqual([p.result, p.started_at, p.ended_at], ['success', STARTED + 1, STARTED + 3]);
     assert.deepEqual(running3, [], 'the later run is not taken for ours');
     poller.close();
+  });
+
+  it('a later run started in the very second ours ended: ours keeps its own start', async () => {
+    const { nas, poller } = setup();
+    nas.tasks = [idle(STARTED + 5, 3, { duration: 2 })];
+    nas.write(
+      logLine(STARTED + 5, 'Backup task [test] completed.', { category: 0, task_execution_id: 3 }),
+      logLine(STARTED + 3, '[schedule] ran backup task [test].'),
+      logLine(STARTED + 3, 'Backup task [test] partially completed.', { category: 0, log_type: 1, task_execution_id: 2 }),
+      logLine(STARTED + 1, '[admin] ran backup task [test].'),
+    );
+    const p = await waitForRunEnd(poller, who, STARTED, 5_000, undefined, { ...FAST, before: idle(STARTED - 3600, 1) });
+    assert.deepEqual([p.result, p.started_at, p.ended_at, p.duration], ['warning', STARTED + 1, STARTED + 3, 2]);
+    poller.close();
+  });
+
+  it('a run answered from the log ends when its event_log entry says, not when its general-log line was written', () => {
+    const line = { description: 'Backup task [test] completed.', error_code: 0, log_type: 0, task_execution_id: 2, task_id: 1 };
+    const p = runEndFromLog(
+      who,
+      {
+        at: (STARTED + 60) * 1000,
+        tasks: [],
+        logs: [logLine(STARTED + 1, '[admin] ran backup task [test].'), logLine(STARTED + 43, line.description, { ...line, category: 0 })],
+        event_log: [{ ...line, timestamp: STARTED + 42, last_execution_time: STARTED + 42 }],
+      },
+      2,
+      [],
+    );
+    assert.deepEqual([p.result, p.started_at, p.ended_at, p.duration], ['success', STARTED + 1, STARTED + 42, 41]);
   });
 
   it('read while a run was running (already running): that run is ours even when a later one also ended unseen', async () => {
