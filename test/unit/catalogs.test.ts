@@ -85,6 +85,14 @@ function literalKeys(text: string, types: readonly string[]): string[] {
   return keys;
 }
 
+/** Node-RED's own lookup of a node's help for an editor language (what the sidebar shows). */
+function helpServed(type: string, lang: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loader = require('@node-red/registry/lib/loader') as { getNodeHelp(node: object, lang: string): string | null };
+  const node = { template: path.join(nodesDir, `${type}.html`), module: '@abm365/node-red-synology', help: {} };
+  return loader.getNodeHelp(node, lang) ?? '';
+}
+
 describe('message catalogs and help: English and German', function () {
   const types = nodeTypes();
 
@@ -146,6 +154,13 @@ describe('message catalogs and help: English and German', function () {
         assert.ok(de && de.length > 300, `German help of ${type} in nodes/locales/de/${type}.html`);
         assert.deepEqual(documentedProperties(de), documentedProperties(en));
         assert.notEqual(de.replace(/\s+/g, ' '), en.replace(/\s+/g, ' '), 'the German help is translated');
+      });
+
+      it('is the help Node-RED serves: German to de and de-DE editors, English to the others', function () {
+        const en = readHelp('en-US', type) as string;
+        const de = readHelp('de', type) as string;
+        for (const lang of ['de', 'de-DE']) assert.ok(helpServed(type, lang).includes(de), `${lang} gets the German help`);
+        for (const lang of ['en-US', 'fr']) assert.ok(helpServed(type, lang).includes(en), `${lang} gets the English help`);
       });
     });
   }
