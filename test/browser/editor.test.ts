@@ -6,14 +6,12 @@
 // test-artifacts/browser/ (and, with ABM365_DOCS_IMAGES=1, the README's ones to docs/images/).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
+import { packedUserDir, startOnFreePort } from '../support/real-nodered';
 import { CHROMIUM, deployAndOpen, Editor, launchBrowser, openEditor, simulatorNas, tearDownEditor, until } from './editor';
 
-const root = path.resolve(__dirname, '..', '..');
 const PASSWORD = 'synology';
 const TWO_STEP = { username: 'twostep', password: 'pw', otp: '123456' };
 const TASK = 'Contoso mail';
@@ -71,12 +69,8 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
     // On DSM's own HTTPS port when it is free, for the README's picture of the dialog.
     const tlsOptions = { https: true, tasks: 'demo' as const, runSeconds: 3, failEvery: 0, password: PASSWORD, blockAfter: 0, quiet: true };
     simTls = await Simulator.start({ ...tlsOptions, port: await h.freePort(5001) }).catch(() => Simulator.start(tlsOptions));
-    const tarball = await h.packPackage(root);
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-browser-'));
-    await h.installUserDir(userDir, tarball);
-    const port = await h.freePort();
-    h.writeSettings(userDir, { port, credentialSecret: 'browser-tests-only', extra: { debugMaxLength: 100_000 } });
-    nr = await h.startNodeRed({ userDir, port });
+    userDir = await packedUserDir('abm365-browser-');
+    nr = await startOnFreePort(userDir, { credentialSecret: 'browser-tests-only', extra: { debugMaxLength: 100_000 } });
     comms = await h.connectComms(nr.url);
     browser = await launchBrowser();
     ed = await openEditor(browser, nr.url);

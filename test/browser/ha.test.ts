@@ -6,12 +6,12 @@
 // ABM365_DOCS_IMAGES=1 docs/images/ha-dialog.png and ha-flow.png.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
 import { MOSQUITTO, mosquitto, type Broker } from '../mqtt/broker';
+import { packedUserDir, startOnFreePort } from '../support/real-nodered';
 import { CHROMIUM, deployAndOpen, Editor, launchBrowser, openEditor, simulatorNas, tearDownEditor, until } from './editor';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -40,12 +40,8 @@ describe('ABM365 Home Assistant dialog in a real browser', function () {
       broker = mosquitto(await h.freePort());
       await broker.start();
     }
-    const tarball = await h.packPackage(root);
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'abm365-browser-ha-'));
-    await h.installUserDir(userDir, tarball);
-    const port = await h.freePort();
-    h.writeSettings(userDir, { port, credentialSecret: 'browser-tests-only' });
-    nr = await h.startNodeRed({ userDir, port });
+    userDir = await packedUserDir('abm365-browser-ha-');
+    nr = await startOnFreePort(userDir, { credentialSecret: 'browser-tests-only' });
     comms = await h.connectComms(nr.url);
     browser = await launchBrowser();
     ed = await openEditor(browser, nr.url);
