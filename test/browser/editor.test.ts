@@ -6,11 +6,10 @@
 // test-artifacts/browser/ (and, with ABM365_DOCS_IMAGES=1, the README's ones to docs/images/).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
-import { packedUserDir, startOnFreePort } from '../support/real-nodered';
-import { CHROMIUM, deployAndOpen, Editor, launchBrowser, openEditor, simulatorNas, tearDownEditor, until } from './editor';
+import { CHROMIUM, deployAndOpen, Editor, simulatorNas, startEditor, tearDownEditor, until, type EditorRun } from './editor';
 
 const PASSWORD = 'synology';
 const TWO_STEP = { username: 'twostep', password: 'pw', otp: '123456' };
@@ -20,21 +19,18 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
   this.timeout(90_000);
   let sim: Simulator;
   let simTls: Simulator;
-  let nr: h.NodeRedProcess | undefined;
-  let comms: h.Comms | undefined;
-  let browser: Browser | undefined;
+  const run: EditorRun = {};
   let page: Page;
   let ed: Editor;
-  let userDir = '';
 
   const tab = { id: 'abm365browsertab', type: 'tab', label: 'ABM365', disabled: false, info: '', env: [] };
   const nasBase = (): h.FlowNode => simulatorNas('abm365browsernas', 'Simulator', sim.port, PASSWORD);
-  const reset = (flows: h.FlowNode[]): Promise<void> => deployAndOpen(ed, comms, flows);
+  const reset = (flows: h.FlowNode[]): Promise<void> => deployAndOpen(ed, run.comms, flows);
 
   /** Waits until the runtime runs the flows of revision `rev` (deployed from the editor). */
   async function running(rev: string): Promise<void> {
-    assert.ok(comms);
-    await h.waitForDeploy(comms, rev, 20_000);
+    assert.ok(run.comms);
+    await h.waitForDeploy(run.comms, rev, 20_000);
   }
 
   /** Presses the inject button and resolves with the text of the next debug message, expanded. */
@@ -69,11 +65,7 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
     // On DSM's own HTTPS port when it is free, for the README's picture of the dialog.
     const tlsOptions = { https: true, tasks: 'demo' as const, runSeconds: 3, failEvery: 0, password: PASSWORD, blockAfter: 0, quiet: true };
     simTls = await Simulator.start({ ...tlsOptions, port: await h.freePort(5001) }).catch(() => Simulator.start(tlsOptions));
-    userDir = await packedUserDir('abm365-browser-');
-    nr = await startOnFreePort(userDir, { credentialSecret: 'browser-tests-only', extra: { debugMaxLength: 100_000 } });
-    comms = await h.connectComms(nr.url);
-    browser = await launchBrowser();
-    ed = await openEditor(browser, nr.url);
+    ed = await startEditor(run, 'abm365-browser-', { credentialSecret: 'browser-tests-only', extra: { debugMaxLength: 100_000 } });
     page = ed.page;
   });
 
@@ -81,7 +73,7 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
     if (ed?.errors.length) console.log(`--- browser errors seen ---\n${ed.errors.join('\n')}`);
   });
 
-  tearDownEditor(() => ({ nr, comms, userDir, browser, ed, servers: [sim, simTls] }));
+  tearDownEditor(() => ({ ...run, ed, servers: [sim, simTls] }));
 
   describe('the Synology NAS config dialog', function () {
     let queryId = '';
@@ -477,6 +469,7 @@ describe('editor in a real browser (Chromium, Node-RED 4.1, packed package)', fu
     });
 
     it('code -> Pair -> paired; deployed, the node logs in with the device token; GET /flows holds no token', async function () {
+      const { nr } = run;
       assert.ok(nr);
       const inject = await ed.drag('inject', 120, 80);
       const query = await ed.drag('abm365-query', 340, 80);

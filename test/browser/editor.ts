@@ -6,8 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { deployFlows, repoRoot, waitForDeploy, type Comms, type FlowNode } from '../../scripts/lib/nodered';
-import { tearDownNodeRed, type Running } from '../support/real-nodered';
+import { connectComms, deployFlows, repoRoot, waitForDeploy, type Comms, type FlowNode, type NodeRedProcess, type SettingsOptions } from '../../scripts/lib/nodered';
+import { packedUserDir, startOnFreePort, tearDownNodeRed, type Running } from '../support/real-nodered';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Screenshots of every run (git-ignored). */
@@ -68,6 +68,23 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** What a browser suite runs besides its editor page, filled in part by part as each starts (the teardown stops what did). */
+export interface EditorRun {
+  nr?: NodeRedProcess;
+  comms?: Comms;
+  browser?: Browser;
+  userDir?: string;
+}
+
+/** Node-RED with the packed package in a fresh userDir (named `userDirPrefix`...), and Chromium on its editor. */
+export async function startEditor(run: EditorRun, userDirPrefix: string, settings: Omit<SettingsOptions, 'port'>): Promise<Editor> {
+  run.userDir = await packedUserDir(userDirPrefix);
+  run.nr = await startOnFreePort(run.userDir, settings);
+  run.comms = await connectComms(run.nr.url);
+  run.browser = await launchBrowser();
+  return openEditor(run.browser, run.nr.url);
+}
+
 /** A new page of `browser` on the editor at `url`, at the size of the screenshots. */
 export async function openEditor(browser: Browser, url: string): Promise<Editor> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
@@ -103,7 +120,7 @@ export async function deployAndOpen(ed: Editor, comms: Comms | undefined, flows:
 }
 
 /** tearDownNodeRed for a browser suite: a failed test also leaves a screenshot and the page errors; the browser closes first. */
-export function tearDownEditor(running: () => Running & { browser: Browser | undefined; ed: Editor | undefined }): void {
+export function tearDownEditor(running: () => Running & { browser?: Browser; ed?: Editor }): void {
   tearDownNodeRed(running, {
     logTail: 3000,
     onFailure: (test) => running().ed?.reportFailure(test.fullTitle()),

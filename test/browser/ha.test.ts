@@ -7,12 +7,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import * as h from '../../scripts/lib/nodered';
 import { Simulator } from '../../src/simulator';
 import { MOSQUITTO, mosquitto, type Broker } from '../mqtt/broker';
-import { packedUserDir, startOnFreePort } from '../support/real-nodered';
-import { CHROMIUM, deployAndOpen, Editor, launchBrowser, openEditor, simulatorNas, tearDownEditor, until } from './editor';
+import { CHROMIUM, deployAndOpen, Editor, simulatorNas, startEditor, tearDownEditor, until, type EditorRun } from './editor';
 
 const root = path.resolve(__dirname, '..', '..');
 const PASSWORD = 'synology';
@@ -21,16 +20,13 @@ describe('ABM365 Home Assistant dialog in a real browser', function () {
   this.timeout(90_000);
   let sim: Simulator;
   let broker: Broker | undefined;
-  let nr: h.NodeRedProcess | undefined;
-  let comms: h.Comms | undefined;
-  let browser: Browser | undefined;
+  const run: EditorRun = {};
   let page: Page;
   let ed: Editor;
-  let userDir = '';
 
   const tab = { id: 'abm365hatab', type: 'tab', label: 'Home Assistant', disabled: false, info: '', env: [] };
   const nas = (): h.FlowNode => simulatorNas('abm365hanas', 'Office NAS', sim.port, PASSWORD);
-  const reset = (flows: h.FlowNode[]): Promise<void> => deployAndOpen(ed, comms, flows);
+  const reset = (flows: h.FlowNode[]): Promise<void> => deployAndOpen(ed, run.comms, flows);
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) this.skip();
@@ -40,15 +36,11 @@ describe('ABM365 Home Assistant dialog in a real browser', function () {
       broker = mosquitto(await h.freePort());
       await broker.start();
     }
-    userDir = await packedUserDir('abm365-browser-ha-');
-    nr = await startOnFreePort(userDir, { credentialSecret: 'browser-tests-only' });
-    comms = await h.connectComms(nr.url);
-    browser = await launchBrowser();
-    ed = await openEditor(browser, nr.url);
+    ed = await startEditor(run, 'abm365-browser-ha-', { credentialSecret: 'browser-tests-only' });
     page = ed.page;
   });
 
-  tearDownEditor(() => ({ nr, comms, userDir, browser, ed, servers: [broker, sim] }));
+  tearDownEditor(() => ({ ...run, ed, servers: [broker, sim] }));
 
   it('dragged from the palette, filled, checked, deployed: the status says how many tasks it publishes', async function () {
     await reset([tab, nas()]);

@@ -40,9 +40,9 @@ export async function startOnFreePort(userDir: string, settings: Omit<SettingsOp
 
 /** What the suite has running, read when each hook runs (the suite's `let`s change as it goes). */
 export interface Running {
-  nr: NodeRedProcess | undefined;
-  comms: Comms | undefined;
-  userDir: string;
+  nr?: NodeRedProcess;
+  comms?: Comms;
+  userDir?: string;
   /** Stopped after Node-RED, in this order: what it talks to (simulators, a broker). */
   servers?: ({ stop(): Promise<unknown> } | undefined)[];
 }
