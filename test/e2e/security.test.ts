@@ -270,7 +270,8 @@ describe('security in a real Node-RED with adminAuth', function () {
     const caught = comms.debug().slice().filter((d) => d.id === 'caught');
     assert.ok(caught.length >= 5, `errors reached the Catch node: ${caught.length}`);
     assert.ok(comms.debug().some((d) => d.id === 'events'), 'the monitors sent something');
-    const relogins = sim.loginRequests().filter((r) => r.params.account === 'tfa' && r.params.device_id === deviceToken);
+    // Over plain HTTP the login is encrypted: the simulator reports what it decrypted.
+    const relogins = sim.loginRequests().filter((r) => r.loginParams?.account === 'tfa' && r.loginParams?.device_id === deviceToken);
     assert.ok(relogins.length >= 1, 'logins with the device token');
     assert.ok(sim.loginRequests().every((r) => r.httpMethod === 'POST' && !r.rawQuery.includes('passwd')), 'logins are POSTs with the password in the body');
   });
@@ -312,8 +313,13 @@ describe('security in a real Node-RED with adminAuth', function () {
     assert.ok(nr && comms);
     const secrets = [SECRET, WRONG, deviceToken];
     // The scan finds the secrets in the form they take on the wire (the login bodies hold them).
-    const loginBody = sim.loginRequests().find((r) => r.params.device_id === deviceToken)?.rawBody ?? '';
-    assert.equal(leaks(loginBody, [SECRET]).length > 0 && leaks(loginBody, [deviceToken]).length > 0, true, 'the scan sees what a login carries');
+    // The login over plain HTTP is encrypted: its body holds neither secret, while the fields the
+    // NAS decrypted (form-encoded again, as the client built them) hold both.
+    const login = sim.loginRequests().find((r) => r.loginParams?.device_id === deviceToken);
+    assert.ok(login?.encrypted, 'the device-token login came encrypted');
+    const decrypted = new URLSearchParams(login.loginParams).toString();
+    assert.equal(leaks(decrypted, [SECRET]).length > 0 && leaks(decrypted, [deviceToken]).length > 0, true, 'the scan sees what a login carries');
+    assert.deepEqual(leaks(login.rawBody, secrets), [], 'the encrypted login body');
     const logs = nr.logs();
     assert.ok(/\[trace\]|\[debug\]/.test(logs), 'the log is at trace level');
     assert.deepEqual(leaks(logs, secrets), [], 'Node-RED stdout/stderr');
