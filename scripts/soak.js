@@ -8,14 +8,16 @@
 // sim-child.js) that injects faults at random: killed sessions, restarts (NAS reboots), HTML
 // 502 pages, answers slower than the timeout, dropped connections and malformed JSON; it also
 // starts runs by itself, like a schedule. NAS outages (a proxy answering 502, or a reboot)
-// last several polls. Node-RED itself is stopped and started again on the same userDir (no
-// persistent context store), each time just after a backup with wait for completion started
-// a run that ends while Node-RED is down. At the end it prints what was sent and answered, the
-// errors (all of them must reach a Catch node), runs ended on the NAS against the monitors'
-// finished/failed events (each exactly once, restarts included), outages against the monitors'
-// unreachable/reachable events (one each per outage), backup waits against output 2 (each
-// once), logins against session kills and restarts, unhandled rejections in Node-RED's log,
-// and the RSS of the Node-RED process.
+// last several polls, and one NAS's next outage waits until its monitor could see the NAS back
+// (two outages with no poll between them are one outage to any monitor). Node-RED itself is
+// stopped and started again on the same userDir (no persistent context store), each time just
+// after a backup with wait for completion started a run that ends while Node-RED is down.
+// At the end it prints what was sent and answered, the errors (all of them must reach a
+// Catch node), runs ended on the NAS against the monitors' finished/failed events (each
+// exactly once, restarts included), outages against the monitors' unreachable/reachable
+// events (one each per outage), backup waits against output 2 (each once), logins against
+// session kills and restarts, unhandled rejections in Node-RED's log, and the RSS of the
+// Node-RED process.
 // What the flows send is read from Node-RED's own log (a function node logs each msg as one
 // JSON line, written synchronously to the pipe), so that nothing is missed while Node-RED
 // restarts and no editor connection is needed.
@@ -105,6 +107,9 @@ const TIMEOUT_S = 5; // request timeout of both config nodes: "slow" faults answ
 const MONITOR_INTERVAL_S = 10;
 const FAST_INTERVAL_S = 3;
 const OUTAGE_MS = [2.5 * MONITOR_INTERVAL_S * 1000, 3.5 * MONITOR_INTERVAL_S * 1000];
+// After an outage, the longest wait for the monitor's reachable before the NAS's next outage
+// may begin anyway (then the counts below tell the missing event).
+const RECOVERY_WAIT_MS = 3 * MONITOR_INTERVAL_S * 1000;
 const RUN_SECONDS = 2;
 const NASES = [
   { name: 'nasA', https: false, password: 'S0ak-pässwörd+#&%=A' },
@@ -410,6 +415,18 @@ async function main() {
     // Node-RED restarts only when there is none, so each outage is one outage for the monitor.
     const disrupted = new Set();
     let nodeRedRestarting = false;
+    // Outages made per NAS, and when the last one ended: a NAS's next outage waits until its
+    // monitor said reachable for the last one (bounded by RECOVERY_WAIT_MS from that end or
+    // from Node-RED's start, whichever is later). Back to back, with no poll between them that
+    // could succeed, two outages are one for any monitor.
+    const outagesOn = Object.fromEntries(NASES.map((n) => [n.name, 0]));
+    const lastEnd = {};
+    let nodeRedStartedAt = 0;
+    const reachableOn = (nas) => reports.pull().slice(eventsFrom).filter((d) => roles.get(d.id) && roles.get(d.id).role === 'event' && roles.get(d.id).nas === nas && d.value && d.value.topic === 'reachable').length;
+    const recovered = (nas) => lastEnd[nas] === undefined || reachableOn(nas) >= outagesOn[nas] || Date.now() - Math.max(lastEnd[nas], nodeRedStartedAt) > RECOVERY_WAIT_MS;
+    // Outages and Node-RED restarts in time (ABM365_SOAK_DEBUG; in the report when the health counts are off).
+    const timeline = [];
+    const note = (what, nas) => timeline.push({ at: new Date().toISOString(), what, ...(nas ? { nas } : {}) });
     let injectsPaused = false;
     const nodeRedRestarts = [];
     let outages = 0;
@@ -492,18 +509,24 @@ async function main() {
           continue;
         }
         if (kind === 'outage') {
-          if (disrupted.has(nas) || nodeRedRestarting) continue;
+          if (disrupted.has(nas) || nodeRedRestarting || !recovered(nas)) continue;
           const downMs = Math.round(between(OUTAGE_MS[0], OUTAGE_MS[1]));
           if (Date.now() + downMs + 3000 >= endAt) continue;
           disrupted.add(nas);
           outages++;
+          outagesOn[nas]++;
           count(kind);
+          note('proxy outage starts', nas);
           const work = sims
             .call('fault', { nas, spec: { kind: 'html502', times: null } })
             .then(() => h.sleep(downMs))
             .then(() => sims.call('clearFaults', { nas }))
             .catch(() => undefined)
-            .finally(() => disrupted.delete(nas));
+            .finally(() => {
+              note('proxy outage ends', nas);
+              lastEnd[nas] = Date.now();
+              disrupted.delete(nas);
+            });
           restartWork.push(work);
           continue;
         }
@@ -521,18 +544,22 @@ async function main() {
       while (Date.now() < endAt) {
         const downMs = Math.round(between(downLo, downHi));
         if (Date.now() + downMs + 3000 >= endAt) break;
-        if (disrupted.has(nas) || nodeRedRestarting) {
+        if (disrupted.has(nas) || nodeRedRestarting || !recovered(nas)) {
           await h.sleep(1000);
           continue;
         }
         count('restart');
         outages++;
+        outagesOn[nas]++;
         restarting.add(nas);
         disrupted.add(nas);
+        note('reboot starts', nas);
         const work = sims
           .call('restart', { nas, downMs })
           .catch(() => undefined)
           .finally(() => {
+            note('reboot ends', nas);
+            lastEnd[nas] = Date.now();
             restarting.delete(nas);
             disrupted.delete(nas);
           });
@@ -565,11 +592,14 @@ async function main() {
         await until(() => unanswered().length === 0, 10000);
         const record = { at: new Date().toISOString(), waited_run: waited && answerOf().get(waited) ? answerOf().get(waited).started === true : false, rss_mb: rssMb(nr.pid) };
         reports.pull();
+        note('Node-RED stops');
         await nr.stop();
         reports.pull();
         record.down_ms = Math.round(between(2000, 5000));
         await h.sleep(record.down_ms);
         nr = await startNodeRed();
+        note('Node-RED started');
+        nodeRedStartedAt = Date.now();
         reports.attach(nr, 0);
         nodeRedRestarts.push(record);
         log(`Node-RED restarted (pid ${nr.pid})${record.waited_run ? ', a backup wait pending across it' : ''}`);
@@ -828,13 +858,21 @@ async function main() {
     for (const p of waitProblems.slice(0, 5)) out.push(`  ${p}`);
     out.push(`  unhandled rejections / uncaught exceptions: ${unhandled}`);
     out.push(`  RSS of Node-RED: start ${rssStart} MB, end ${rssEnd} MB`);
+    if (unreachableEvents !== outages || reachableEvents !== outages) {
+      // Which outage went unreported: outages and restarts against the health events in time.
+      for (const t of timeline) out.push(`  ${t.at} ${t.what}${t.nas ? ` (${t.nas})` : ''}`);
+      for (const e of events.filter((x) => x.msg && (x.msg.topic === 'unreachable' || x.msg.topic === 'reachable'))) {
+        const p = e.msg.payload || {};
+        out.push(`  event ${e.msg.topic} (${e.nas}): ${p.since ? `since ${p.since} ${p.code}` : `down ${p.down_seconds} s`}`);
+      }
+    }
     for (const l of errorLines.slice(0, 5)) out.push(`  uncaught: ${l.slice(0, 300)}`);
     for (const r of lostRuns.slice(0, 5)) out.push(`  lost: ${r.nas} task ${r.task_id} run ${r.execution_id} ended ${r.end}: ${r.description}`);
     out.push(failures.length ? `  FAILED: ${failures.join('; ')}` : '  all invariants hold');
     console.log(out.join('\n'));
     if (opts.json) console.log(JSON.stringify(figures));
     if (process.env.ABM365_SOAK_DEBUG) {
-      fs.writeFileSync(process.env.ABM365_SOAK_DEBUG, JSON.stringify({ figures, failures, ended, endEvents, waits: [...waits], nodeRedRestarts, reports: debug, log: nrLog }, null, 1));
+      fs.writeFileSync(process.env.ABM365_SOAK_DEBUG, JSON.stringify({ figures, failures, ended, endEvents, waits: [...waits], nodeRedRestarts, timeline, reports: debug, log: nrLog }, null, 1));
     }
     return opts.check && failures.length ? 1 : 0;
   } finally {
