@@ -1,6 +1,6 @@
 // set_task_setting as DSM seems to do it: validate the submitted task_info, then merge it into
 // the stored one. Scalars replace; the item lists are read as ADDITIONS (appended, de-duplicated
-// by id), which is why clients send them empty (protocol.md §6). Pure functions only.
+// by id), which is why clients send them empty (docs/protocol.md §6). Pure functions only.
 
 import type { Schedule, TaskInfo } from '../abm/types';
 
