@@ -50,3 +50,32 @@ describe('README as npm and the Flow Library show it', function () {
     assert.deepEqual(broken, []);
   });
 });
+
+describe('comments and tests cite documents of the repository', function () {
+  const dirs = ['src', 'test', 'scripts', 'resources'];
+  const files = dirs.flatMap((dir) =>
+    fs
+      .readdirSync(path.join(root, dir), { recursive: true })
+      .map(String)
+      .filter((f) => /\.(ts|js)$/.test(f))
+      .map((f) => path.join(root, dir, f)),
+  );
+
+  it('names docs by their path in the repository, and only sections they have', function () {
+    const wrong: string[] = [];
+    let cited = 0;
+    for (const file of files) {
+      const text = fs.readFileSync(file, 'utf8');
+      const where = path.relative(root, file);
+      for (const m of text.matchAll(/(^|[^\w/.-])((?:protocol|product|design|architecture|toolchain)\.md)/g)) wrong.push(`${where}: bare ${m[2]}`);
+      for (const m of text.matchAll(/docs\/([\w.-]+\.md)(?: §(\d+))?/g)) {
+        cited++;
+        const doc = path.join(root, 'docs', m[1]);
+        if (!fs.existsSync(doc)) wrong.push(`${where}: docs/${m[1]} does not exist`);
+        else if (m[2] && !new RegExp(`^## ${m[2]}\\. `, 'm').test(fs.readFileSync(doc, 'utf8'))) wrong.push(`${where}: docs/${m[1]} has no §${m[2]}`);
+      }
+    }
+    assert.ok(cited > 10, `found ${cited} citations`);
+    assert.deepEqual(wrong, []);
+  });
+});
